@@ -1,0 +1,114 @@
+"""Lexicon terms that are findings by themselves (scopes ``anywhere``, ``line``, ``head``).
+
+Precision: ``anywhere`` terms are phrases that only occur as restrictions on the text
+itself (请勿外传, 内部资料注意保存); single words that also occur in articles about
+secrecy (工作秘密, 内部) count only when they fill a line, the way a marking is written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from secscan.detect.base import DetectorSpec, LexMatch, NormDocument, NormPart, Rule
+from secscan.types import Category, Hit, PartKind, Severity
+
+GB9704 = "GB/T 9704-2012"
+
+RULES = (
+    Rule(
+        "marking.contains_secret", Category.CLASSIFICATION_MARKING, Severity.HIGH, "含国家秘密声明",
+        "文中声明“{text}”,表明载体含国家秘密(保守国家秘密法),不得公开",
+    ),
+    Rule(
+        "marking.secret_carrier", Category.CLASSIFICATION_MARKING, Severity.HIGH, "涉密载体标识",
+        "单独成行的“{text}”标明本件为涉密载体,不得公开",
+    ),
+    Rule(
+        "internal.work_secret", Category.INTERNAL_MARKING, Severity.HIGH, "工作秘密标识",
+        "“{text}”作为标识单独成行,属工作秘密(保守国家秘密法第六十四条),未经审批不得公开",
+        "Only when the term fills its line: the word in a sentence is not a marking.",
+    ),
+    Rule(
+        "internal.internal_line", Category.INTERNAL_MARKING, Severity.HIGH, "内部标识",
+        "“{text}”作为内部标识单独成行,表明文件限内部知悉,不得公开",
+        "内部 alone counts only in the document head; 内部文件/内部事项 on a line of their own.",
+    ),
+    Rule(
+        "internal.keep_internal", Category.INTERNAL_MARKING, Severity.HIGH, "内部资料标识",
+        "“{text}”是内部资料的保管标识,不得公开",
+    ),
+    Rule(
+        "internal.no_forward", Category.INTERNAL_MARKING, Severity.HIGH, "禁止外传",
+        "“{text}”限制了知悉范围,带此要求的文稿不得公开",
+    ),
+    Rule(
+        "internal.reference_only", Category.INTERNAL_MARKING, Severity.HIGH, "仅供内部参考",
+        "“{text}”表明材料仅限内部使用,不得公开",
+    ),
+    Rule(
+        "internal.telegram", Category.INTERNAL_MARKING, Severity.HIGH, "内部明电",
+        "“{text}”是内部电报的标识,内部明电不得公开",
+    ),
+    Rule(
+        "internal.not_public", Category.INTERNAL_MARKING, Severity.HIGH, "不予公开标识",
+        "“{text}”作为标识单独成行,表明该件确定为不予公开",
+        "Only on a line of its own: 年报 statistics tables have 不予公开 beside numbers.",
+    ),
+)
+
+# Characters a marking line may carry beside its terms: punctuation, brackets, stars,
+# and the fillers of 此件/本件/属/为.
+_FILLER_RE = re.compile(r"[\s\W_★此本件属为系]+")
+_HEAD_KINDS = frozenset({PartKind.HEADER, PartKind.FOOTER})
+_BODY_KINDS = frozenset({PartKind.BODY, PartKind.TITLE, PartKind.SLIDE})
+
+
+def in_head(doc: NormDocument, part: NormPart, pos: int, head_lines: int) -> bool:
+    """The 版头: header/footer parts, and the first non-empty lines of a body part."""
+    if part.part.kind in _HEAD_KINDS:
+        return True
+    if part.part.kind not in _BODY_KINDS:
+        return False
+    line = part.line_index(pos)
+    if line >= head_lines * 3:
+        return False
+    starts = part.line_starts()
+    nonempty = 0
+    for i in range(line):
+        end = starts[i + 1] - 1
+        if part.text[starts[i]:end].strip():
+            nonempty += 1
+    return nonempty < head_lines
+
+
+def fills_line(part: NormPart, match: LexMatch, line_matches: list[LexMatch]) -> bool:
+    """The line holds nothing but marking terms, companions and punctuation."""
+    lo, hi = part.line_bounds(match.start)
+    line = part.text[lo:hi]
+    for m in sorted(line_matches, key=lambda m: m.start - m.end):
+        if lo <= m.start and m.end <= hi:
+            line = line[: m.start - lo] + " " * (m.end - m.start) + line[m.end - lo :]
+    return not _FILLER_RE.sub("", line)
+
+
+def build(config, lexicon):  # noqa: ANN001 - the DetectorSpec signature
+    head_lines = config.head_lines
+
+    def detect(doc: NormDocument) -> Iterator[Hit]:
+        for part in doc.parts:
+            linelike = [m for m in part.matches if m.entry.scope in ("line", "head", "companion")]
+            for m in part.matches:
+                scope = m.entry.scope
+                if scope in ("trigger", "companion"):
+                    continue
+                if scope in ("line", "head") and not fills_line(part, m, linelike):
+                    continue
+                if scope == "head" and not in_head(doc, part, m.start, head_lines):
+                    continue
+                yield Hit(m.entry.rule, part.index, m.start, m.end, {"term": m.entry.term})
+
+    return detect
+
+
+SPEC = DetectorSpec("lexicon", RULES, build)

@@ -1,0 +1,56 @@
+"""Offsets from normalized text back to the original.
+
+Normalization only ever *deletes* characters or replaces one character by one other
+(see :mod:`secscan.normalize.fold`), so the map is a sorted list of deletion runs: for
+each run, the normalized position where it sits and the total number of original
+characters deleted up to and including it.  Nothing is stored when nothing was deleted.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class OffsetMap:
+    norm_positions: tuple[int, ...] = ()
+    deleted_before: tuple[int, ...] = ()
+    _identity: bool = field(default=True)
+
+    @classmethod
+    def from_deletions(cls, runs: list[tuple[int, int]]) -> "OffsetMap":
+        """Build from deletion runs ``[(orig_start, orig_end), ...]`` in order."""
+        if not runs:
+            return cls()
+        positions: list[int] = []
+        cumulative: list[int] = []
+        total = 0
+        for start, end in runs:
+            positions.append(start - total)
+            total += end - start
+            cumulative.append(total)
+        return cls(tuple(positions), tuple(cumulative), False)
+
+    @property
+    def identity(self) -> bool:
+        return self._identity
+
+    def to_original(self, pos: int) -> int:
+        """Original index of the character at normalized index ``pos``."""
+        if self._identity:
+            return pos
+        i = bisect.bisect_right(self.norm_positions, pos)
+        return pos + (self.deleted_before[i - 1] if i else 0)
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Original ``[start, end)`` of the normalized span ``[start, end)``.
+
+        Noise inside the span is included; noise before or after it is not.
+        """
+        if self._identity:
+            return start, end
+        if end <= start:
+            o = self.to_original(start)
+            return o, o
+        return self.to_original(start), self.to_original(end - 1) + 1

@@ -1,0 +1,63 @@
+"""The rule table: rule id → category, severity, title and Chinese reason template.
+
+Detector rules come from their :class:`DetectorSpec`; the pipeline's own rules (hidden
+layers, unreadable input) are declared here.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from secscan.detect import DETECTORS
+from secscan.detect.base import Rule
+from secscan.types import Category, ErrorKind, PartKind, Severity
+
+# Hidden parts: the layer itself is a finding; its text is scanned by every detector too.
+# Template comments and document properties are everywhere, so they are informational
+# (low) unless a detector finds something inside them.
+_HIDDEN_SEVERITY = {
+    PartKind.METADATA: Severity.LOW,
+    PartKind.HTML_COMMENT: Severity.LOW,
+    PartKind.HTML_SCRIPT: Severity.LOW,
+}
+
+HIDDEN_RULES: dict[PartKind, Rule] = {
+    kind: Rule(
+        f"hidden.{kind.value}",
+        Category.HIDDEN_CONTENT,
+        _HIDDEN_SEVERITY.get(kind, Severity.MEDIUM),
+        f"隐藏内容:{kind.zh}",
+        f"文件含{kind.zh},读者看不到但随文件一并发布,发布前须核对并清除",
+    )
+    for kind in PartKind
+    if kind.hidden
+}
+
+UNREADABLE_RULES: dict[ErrorKind, Rule] = {
+    kind: Rule(
+        f"unreadable.{kind.value}",
+        Category.UNREADABLE,
+        Severity.MEDIUM,
+        "无法完整审查",
+        "{message};未能完整读取的文件不能判为可公开,须人工审查",
+    )
+    for kind in ErrorKind
+}
+
+
+@functools.cache
+def rule_table() -> dict[str, Rule]:
+    table: dict[str, Rule] = {}
+    for spec in DETECTORS:
+        for rule in spec.rules:
+            if rule.id in table:
+                raise ValueError(f"rule id {rule.id} declared twice")
+            table[rule.id] = rule
+    for rule in [*HIDDEN_RULES.values(), *UNREADABLE_RULES.values()]:
+        table[rule.id] = rule
+    return table
+
+
+def custom_rule(rule_id: str, category: Category, severity: Severity) -> Rule:
+    """A rule for a user's own lexicon term whose rule id is not in the table."""
+    return Rule(rule_id, category, severity, "自定义词表", "命中本单位自定义词表术语“{text}”({category_zh})")
