@@ -7,9 +7,9 @@
 
 __version__ = "0.1.0"
 
-from secscan.config import Config, load_config  # noqa: E402
-from secscan.pipeline import Scanner  # noqa: E402
-from secscan.types import (  # noqa: E402
+from secscan.config import Config, load_config
+from secscan.pipeline import Scanner
+from secscan.types import (
     Category,
     FileReport,
     Finding,

@@ -109,3 +109,5 @@ def run() -> None:
 
 
 __all__ = ["Document", "Part", "PartKind", "Verdict", "main", "run"]
+if __name__ == "__main__":
+    run()

@@ -30,7 +30,7 @@ class Verdict(StrEnum):
         return _VERDICT_EXIT[self]
 
     @staticmethod
-    def worst(verdicts: "list[Verdict] | tuple[Verdict, ...]") -> "Verdict":
+    def worst(verdicts: list[Verdict] | tuple[Verdict, ...]) -> Verdict:
         return max(verdicts, key=lambda v: v.rank, default=Verdict.PASS)
 
 

@@ -17,7 +17,7 @@ from secscan.types import Category, Document, Hit, Part, Severity
 
 if TYPE_CHECKING:
     from secscan.config import Config
-    from secscan.lexicon import Lexicon, LexEntry
+    from secscan.lexicon import LexEntry, Lexicon
     from secscan.normalize import OffsetMap
 
 
@@ -41,7 +41,7 @@ class Rule:
 class LexMatch:
     start: int
     end: int
-    entry: "LexEntry"
+    entry: LexEntry
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class NormPart:
     index: int
     part: Part
     text: str
-    offsets: "OffsetMap"
+    offsets: OffsetMap
     matches: tuple[LexMatch, ...] = ()
     _line_starts: list[int] = field(default_factory=list, repr=False, compare=False)
 
@@ -100,4 +100,4 @@ class DetectorSpec:
 
     name: str
     rules: tuple[Rule, ...]
-    build: Callable[["Config", "Lexicon"], DetectFn]
+    build: Callable[[Config, Lexicon], DetectFn]

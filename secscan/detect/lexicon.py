@@ -92,7 +92,7 @@ def fills_line(part: NormPart, match: LexMatch, line_matches: list[LexMatch]) ->
     return not _FILLER_RE.sub("", line)
 
 
-def build(config, lexicon):  # noqa: ANN001 - the DetectorSpec signature
+def build(config, lexicon):
     head_lines = config.head_lines
 
     def detect(doc: NormDocument) -> Iterator[Hit]:

@@ -83,7 +83,7 @@ _HEAD_FILLER_RE = re.compile(r"[\s\W_★]+|特急|加急|特提|平急|急件|�
 _SCOPE_RE = re.compile(r"限[^\n,。;,;]{1,20}?范围内?(?:传达|知悉|阅读|阅知|使用|传阅|阅)")
 
 
-def _today(config) -> dt.date:  # noqa: ANN001
+def _today(config) -> dt.date:
     return dt.date.fromisoformat(config.today) if config.today else dt.date.today()
 
 
@@ -96,7 +96,7 @@ def _is_quoted_example(part: NormPart, start: int, end: int) -> bool:
     other = _HEAD_FILLER_RE.sub("", line.replace(part.text[start:end], ""))
     if len(other) <= 2:
         return False
-    quoted = bool(before) and before[-1] in _QUOTES or bool(after) and after[0] in _QUOTES
+    quoted = (bool(before) and before[-1] in _QUOTES) or (bool(after) and after[0] in _QUOTES)
     return quoted or any(cue in before for cue in _EXAMPLE_CUES)
 
 
@@ -136,7 +136,7 @@ def _star_hit(part: NormPart, start: int, level: str, today: dt.date) -> Hit:
     return Hit(rule, part.index, start, end, facts)
 
 
-def build(config, lexicon):  # noqa: ANN001 - the DetectorSpec signature
+def build(config, lexicon):
     head_lines = config.head_lines
 
     def detect(doc: NormDocument) -> Iterator[Hit]:

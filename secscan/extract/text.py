@@ -9,6 +9,7 @@ error so the file is never passed unread.
 from __future__ import annotations
 
 import codecs
+import re
 
 from charset_normalizer import from_bytes
 
@@ -23,6 +24,22 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 _GB_FAMILY = {"gbk", "gb2312", "gb18030", "hz", "cp936"}
+# Detector verdicts kept as they are; any other guess (short texts come out as cp949 or
+# latin-1) yields to GB18030 when the bytes decode to common Chinese characters.
+_TRUSTED = {"big5", "big5hkscs", "utf_16", "utf_16_le", "utf_16_be", "utf_32", "ascii"}
+
+
+_WIDE_RE = re.compile(r"[^\x00-\x7f]")
+_COMMON_CJK_RE = re.compile(r"[\u4e00-\u9fa5，。、；：？！“”（）《》]")
+
+
+def _reads_as_gb18030(data: bytes) -> bool:
+    try:
+        text = data[: 1 << 16].decode("gb18030")
+    except UnicodeDecodeError:
+        return False
+    wide = len(_WIDE_RE.findall(text))
+    return wide > 0 and len(_COMMON_CJK_RE.findall(text)) >= 0.9 * wide
 
 
 def decode(data: bytes) -> tuple[str, str, list[ReadError]]:
@@ -36,7 +53,7 @@ def decode(data: bytes) -> tuple[str, str, list[ReadError]]:
         pass
     best = from_bytes(data[: 1 << 20]).best()
     encoding = best.encoding if best is not None else "gb18030"
-    if encoding.replace("_", "").lower() in _GB_FAMILY:
+    if encoding.replace("_", "").lower() in _GB_FAMILY or (encoding not in _TRUSTED and _reads_as_gb18030(data)):
         encoding = "gb18030"
     try:
         return data.decode(encoding), encoding, []
