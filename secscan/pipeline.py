@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from secscan import __version__
+from secscan.allowlist import allow_extra
 from secscan.config import Config
 from secscan.detect import DETECTORS
 from secscan.detect.base import DetectFn, DetectorSpec, LexMatch, NormDocument, NormPart, Rule
-from secscan.extract import Limits, extract_bytes
+from secscan.extract import Limits
+from secscan.extract.isolate import default_extractor
 from secscan.lexicon import Lexicon, load_lexicon
 from secscan.normalize import fold_term, normalize
 from secscan.rules import HIDDEN_RULES, custom_rule, rule_table
@@ -62,11 +64,11 @@ class Scanner:
         config: Config | None = None,
         *,
         detectors: Sequence[DetectorSpec] = DETECTORS,
-        extract: Callable[[bytes, str, Limits], Document] = extract_bytes,
+        extract: Callable[[bytes, str, Limits], Document] | None = None,
     ) -> None:
         self.config = config or Config()
         self._specs = tuple(detectors)
-        self._extract = extract
+        self._extract = extract or default_extractor(self.config)  # per-file child process, see extract/isolate.py
         self._built: _Built | None = None
 
     # -- building -------------------------------------------------------------------
@@ -78,7 +80,7 @@ class Scanner:
             self._built = _Built(lexicon, detectors, rule_table(), phrases)
         return self._built
 
-    def warm_up(self) -> "Scanner":
+    def warm_up(self) -> Scanner:
         """Build the lexicon and detectors now (servers and workers call this once)."""
         self._build()
         return self
@@ -147,7 +149,7 @@ class Scanner:
                 hits.extend(detect(norm))
             except Exception as exc:  # a detector bug is reported, and the file is not passed
                 errors.append(ReadError(ErrorKind.INTERNAL, f"检测器出错:{type(exc).__name__}: {exc}"))
-        hits = allow(hits, norm, self.config, built.allow_phrases)
+        hits = allow_extra(allow(hits, norm, self.config, built.allow_phrases), norm, self.config)
         placed = [(h.part, to_finding(h, norm, built, self.config)) for h in merge_overlaps(hits)]
         placed.extend(hidden_findings(norm, self.config))
         placed.sort(key=lambda pf: (pf[0], pf[1].start, pf[1].rule))

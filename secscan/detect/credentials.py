@@ -1,12 +1,287 @@
-"""Placeholder until its issue lands: declares no rules and finds nothing."""
+"""凭据与内网信息: passwords with their values, keys, tokens, connection strings, IP plans.
+
+A credential is a *value*: ``密码:Abc@1234`` is one, ``请定期修改密码`` and ``妥善保管
+密码,不得告知他人`` are not, and neither is 密码 in the cryptography sense (密码法,
+商用密码) — those have no value after a separator.  Placeholders (``******``, ``<密码>``,
+``${DB_PASS}``, ``xxxx``) are not values either.  Internal addresses count only as a plan:
+private-range addresses listed together (two or more, or a subnet) with words such as
+内网, 涉密网, 服务器, 网段 nearby; one ``192.168.1.1`` in a router guide is not a plan.
+"""
 
 from __future__ import annotations
 
-from secscan.detect.base import DetectorSpec
+import base64
+import binascii
+import ipaddress
+import json
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from secscan.detect.base import DetectFn, DetectorSpec, NormDocument, NormPart, Rule
+from secscan.detect.gaps import bounded, split_at_gaps
+from secscan.types import Category, Hit, Severity
+
+if TYPE_CHECKING:
+    from secscan.config import Config
+    from secscan.lexicon import Lexicon
+
+_CRED = Category.CREDENTIAL
+RULES = (
+    Rule(
+        "cred.password", _CRED, Severity.HIGH, "密码或口令",
+        "“{label}”后写明了具体取值,泄露口令可致系统被非法登录,不得公开",
+        "密码/口令/password/pwd directly followed by : = 为 是 and a value of 4–64 printable ASCII "
+        "characters. Sentences about passwords (修改密码, 妥善保管密码, 密码为8位以上) carry no such "
+        "value; placeholders (******, xxxx, <…>, ${…}) are skipped.",
+    ),
+    Rule(
+        "cred.account_password", _CRED, Severity.HIGH, "账号和密码",
+        "同时写明了账号和密码,可直接登录系统,不得公开",
+        "An account (账号/用户名/user) and a password value within one line, or 账号/密码:user/pass.",
+    ),
+    Rule(
+        "cred.private_key", _CRED, Severity.HIGH, "私钥",
+        "文中含PEM格式私钥,私钥泄露即失去加密和认证保护,不得公开",
+        "The PEM armour line -----BEGIN … PRIVATE KEY-----; certificates and public keys are not reported.",
+    ),
+    Rule(
+        "cred.api_token", _CRED, Severity.HIGH, "访问密钥",
+        "文中含{kind},可用于调用云服务或接口,不得公开",
+        "Fixed-prefix key shapes (阿里云 LTAI…, AWS AKIA…, 腾讯云 AKID…, sk-…, ghp_…, AIza…, xox…) and "
+        "values of 16+ letters and digits after AccessKeySecret/SecretKey/api_key/token labels; a "
+        "label with a short or plain-word value is not reported.",
+    ),
+    Rule(
+        "cred.jwt", _CRED, Severity.HIGH, "JWT令牌",
+        "文中含JWT访问令牌,可冒用登录身份,不得公开",
+        "Three base64url segments whose first decodes to a JSON header with an alg field.",
+    ),
+    Rule(
+        "cred.connection_string", _CRED, Severity.HIGH, "数据库连接串",
+        "数据库或服务连接串中含密码,不得公开",
+        "scheme://user:password@host URIs (mysql, postgresql, mongodb, redis, jdbc, ftp …), "
+        "password= parameters inside a jdbc URL, and Server=…;Password=… strings.",
+    ),
+    Rule(
+        "cred.internal_ip_plan", _CRED, Severity.HIGH, "内网地址规划",
+        "内网地址“{text}”与“{cue}”等字样同列(共{count}处),暴露内部网络结构,不得公开",
+        "Private IPv4 addresses (10/8, 172.16/12, 192.168/16): at least two, or one subnet in CIDR "
+        "form, within 300 characters of each other and a cue (内网, 涉密网, 服务器, 网段, 网关, VLAN …) "
+        "within 100 characters. A single address in a how-to is not a plan.",
+    ),
+)
+
+_PASSWORD_LABELS = ("密码", "口令", "password", "passwd", "pwd", "passcode")
+_LABEL = r"(?:密码|口令|(?<![A-Za-z])(?:password|passwd|pwd|passcode))"
+_VALUE = r"([!-~]{4,64})"
+_SEP = r"\s*(?:[::=]|为|是|\s+is\s+)\s*"
+_PASSWORD_RE = re.compile(rf"({_LABEL}){_SEP}{_VALUE}", re.I)
+_ACCOUNT = r"(?:账号|帐号|账户|帐户|用户名|用户|登录名|(?<![A-Za-z])(?:user(?:name)?|login|account))"
+_ACCOUNT_PASSWORD_RE = re.compile(rf"{_ACCOUNT}{_SEP}([!-~]{{2,64}}?)[,,;;、/|\s]*{_LABEL}{_SEP}{_VALUE}", re.I)
+_PAIR_LABEL_RE = re.compile(rf"{_ACCOUNT}(?:和|及|与|/|、)?{_LABEL}{_SEP}([!-~]{{2,64}})/([!-~]{{4,64}})", re.I)
+_PLACEHOLDER_RE = re.compile(
+    r"^(?:[*xX×●•·.\-_#?]+|[<{\[($%].*|null|none|empty|n/?a|"
+    r"your_?password|password|passwd|yourpass\w*|123|todo|changeme)$",
+    re.I,
+)
+_VALUE_TRIM = "。,,;;)）」』\"'”’.、"
+
+_PEM_RE = re.compile(r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----")
+_PEM_END_RE = re.compile(r"-----END [A-Z ]*PRIVATE KEY(?: BLOCK)?-----")
+_TOKEN_SHAPES = (
+    (re.compile(r"LTAI[A-Za-z0-9]{12,20}"), "阿里云AccessKey"),
+    (re.compile(r"(?:AKIA|ASIA)[0-9A-Z]{16}"), "AWS访问密钥"),
+    (re.compile(r"AKID[A-Za-z0-9]{32}"), "腾讯云SecretId"),
+    (re.compile(r"sk-(?:proj-)?[A-Za-z0-9_-]{20,}"), "API密钥(sk-)"),
+    (re.compile(r"gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{22,}"), "GitHub令牌"),
+    (re.compile(r"AIza[0-9A-Za-z_-]{35}"), "Google API密钥"),
+    (re.compile(r"xox[abprs]-[A-Za-z0-9-]{10,}"), "Slack令牌"),
+)
+_SECRET_VALUE_RE = re.compile(r"[:=]\s*[\"']?([A-Za-z0-9/+_\-]{16,128})")
+_SECRET_LABEL_RE = re.compile(
+    r"(?<![A-Za-z])(?:access[_ ]?key[_ ]?(?:secret|id)|secret[_ ]?(?:access[_ ]?)?key|secret[_ ]?id|api[_-]?key|"
+    r"api[_-]?secret|app[_-]?secret|client[_-]?secret|access[_-]?token|auth[_-]?token|token|ak|sk)[\"']?\s*\Z",
+    re.I,
+)
+_JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
+_URI_RE = re.compile(
+    r"(?<![A-Za-z])(?:mysql|mariadb|postgres(?:ql)?|mongodb(?:\+srv)?|rediss?|mssql|sqlserver|oracle|amqps?|"
+    r"s?ftp|smb|ldaps?|jdbc:[a-z0-9]+(?::[a-z0-9]+)?)://([^\s:/@]+):([^\s@/]+)@[^\s/,;,;]+",
+    re.I,
+)
+_JDBC_PARAM_RE = re.compile(r"jdbc:[a-z0-9]+:\S*?[?&;](?:password|pwd)=([^&;\s]+)", re.I)
+_ADO_RE = re.compile(r"(?:Server|Data Source|Host)=[^;\n]+;[^\n]*?(?:Password|Pwd)=([^;\n]+)", re.I)
+
+_IP_RUN_RE = re.compile(r"(?<![0-9.])[0-9][0-9./]*[0-9]")
+_IP_RE = re.compile(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:/(\d{1,2}))?")
+_IP_CUE_RE = re.compile(r"内网|涉密网|涉密|服务器|网段|网关|子网|VLAN|vlan|专网|内部网|核心交换|交换机|防火墙|堡垒机|数据库|主机")
+_RFC1918 = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+_CLUSTER_GAP = 300
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_CUE_REACH = 100
+_MAX_IP_HITS = 50
 
 
-def build(config, lexicon):  # noqa: ANN001 - the DetectorSpec signature
-    return lambda doc: ()
+def _is_value(value: str) -> bool:
+    return not _PLACEHOLDER_RE.match(value) and len(set(value)) > 1
 
 
-SPEC = DetectorSpec("credentials", (), build)
+def _trim(match: re.Match[str], group: int) -> tuple[str, int]:
+    value = match.group(group).rstrip(_VALUE_TRIM)
+    return value, match.start(group) + len(value)
+
+
+def _lower(text: str) -> str:
+    """Lower-cased with the same length, so anchor offsets hold (str.lower is fast but may grow İ)."""
+    low = text.lower()
+    return low if len(low) == len(text) else text.translate(_ASCII_LOWER)
+
+
+def _find_all(haystack: str, needles: tuple[str, ...]) -> list[int]:
+    """Start of every occurrence of each needle: str.find is far faster than a regex scan."""
+    out = []
+    for needle in needles:
+        pos = haystack.find(needle)
+        while pos != -1:
+            out.append(pos)
+            pos = haystack.find(needle, pos + 1)
+    return sorted(set(out))
+
+
+def _windows(part: NormPart, anchors: list[int], before: int, after: int) -> Iterator[tuple[int, int]]:
+    """The line-bounded window around each anchor."""
+    for pos in anchors:
+        lo, hi = part.line_bounds(pos)
+        yield max(lo, pos - before), min(hi, pos + after)
+
+
+def _passwords(part: NormPart, low: str) -> Iterator[Hit]:
+    text = part.text
+    anchors = _find_all(low, _PASSWORD_LABELS)
+    seen: set[tuple[int, int]] = set()
+    for lo, hi in _windows(part, anchors, 100, 80):
+        for rx in (_PAIR_LABEL_RE, _ACCOUNT_PASSWORD_RE):
+            m = rx.search(text, lo, hi)
+            if m is None:
+                continue
+            value, end = _trim(m, m.lastindex or 0)
+            if _is_value(value) and (m.start(), end) not in seen:
+                seen.add((m.start(), end))
+                yield Hit("cred.account_password", part.index, m.start(), end)
+    for pos in anchors:
+        m = _PASSWORD_RE.match(text, pos)
+        if m is None:
+            continue
+        value, end = _trim(m, 2)
+        if _is_value(value) and len(value) >= 4:
+            yield Hit("cred.password", part.index, m.start(), end, {"label": m.group(1)})
+
+
+def _keys(part: NormPart) -> Iterator[Hit]:
+    text = part.text
+    for m in _PEM_RE.finditer(text):
+        end = _PEM_END_RE.search(text, m.end())
+        yield Hit("cred.private_key", part.index, m.start(), end.end() if end else m.end())
+    for rx, kind in _TOKEN_SHAPES:
+        for m in rx.finditer(text):
+            if bounded(part, m.start(), m.end(), "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"):
+                yield Hit("cred.api_token", part.index, m.start(), m.end(), {"kind": kind})
+    for m in _SECRET_VALUE_RE.finditer(text):
+        value = m.group(1)
+        if not (any(c.isdigit() for c in value) and any(c.isalpha() for c in value) and _is_value(value)):
+            continue
+        label = _SECRET_LABEL_RE.search(text, max(0, m.start() - 32), m.start())
+        if label:
+            yield Hit("cred.api_token", part.index, label.start(), m.end(), {"kind": "访问密钥"})
+    for m in _JWT_RE.finditer(text):
+        if _jwt_header(m.group(0).split(".", 1)[0]):
+            yield Hit("cred.jwt", part.index, m.start(), m.end())
+
+
+def _jwt_header(segment: str) -> bool:
+    try:
+        header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(header, dict) and "alg" in header
+
+
+def _connections(part: NormPart, low: str) -> Iterator[Hit]:
+    text = part.text
+    seen: set[tuple[int, int]] = set()
+    for lo, hi in _windows(part, _find_all(low, ("://",)), 40, 400):
+        m = _URI_RE.search(text, lo, hi)
+        if m and _is_value(m.group(2)) and m.span() not in seen:
+            seen.add(m.span())
+            yield Hit("cred.connection_string", part.index, m.start(), m.end())
+    for rx, needles in ((_JDBC_PARAM_RE, ("jdbc:",)), (_ADO_RE, ("server=", "data source=", "host="))):
+        for pos in _find_all(low, needles):
+            m = rx.match(text, pos)
+            if m is None:
+                continue
+            value, end = _trim(m, 1)
+            if _is_value(value) and (m.start(), end) not in seen:
+                seen.add((m.start(), end))
+                yield Hit("cred.connection_string", part.index, m.start(), end)
+
+
+def _private_ips(part: NormPart) -> list[tuple[int, int, bool]]:
+    """``(start, end, is_subnet)`` of private IPv4 addresses, split where spaces were."""
+    text = part.text
+    out = []
+    for run in _IP_RUN_RE.finditer(text):
+        if text.count(".", run.start(), run.end()) < 3:
+            continue
+        for lo, hi in split_at_gaps(part, run.start(), run.end()):
+            m = _IP_RE.fullmatch(text, lo, hi)
+            if m is None or any(int(g) > 255 for g in m.groups()[:4]):
+                continue
+            prefix = m.group(5)
+            try:
+                net = ipaddress.ip_network(f"{'.'.join(m.groups()[:4])}/{prefix or 32}", strict=False)
+            except ValueError:
+                continue
+            if any(net.subnet_of(block) for block in _RFC1918):
+                out.append((lo, hi, prefix is not None))
+    return out
+
+
+def _ip_plans(part: NormPart, caption: str) -> Iterator[Hit]:
+    """``caption``: the end of the preceding part (a table's title line), where a cue may stand."""
+    text = part.text
+    ips = _private_ips(part)
+    clusters: list[list[tuple[int, int, bool]]] = []
+    for ip in ips:
+        if clusters and ip[0] - clusters[-1][-1][1] <= _CLUSTER_GAP:
+            clusters[-1].append(ip)
+        else:
+            clusters.append([ip])
+    for cluster in clusters:
+        if len(cluster) < 2 and not cluster[0][2]:
+            continue
+        lo = max(0, cluster[0][0] - _CUE_REACH)
+        cue = _IP_CUE_RE.search(text, lo, min(len(text), cluster[-1][1] + _CUE_REACH))
+        if cue is None and cluster[0][0] < _CUE_REACH:
+            cue = _IP_CUE_RE.search(caption)
+        if cue is None:
+            continue
+        for start, end, _subnet in cluster[:_MAX_IP_HITS]:
+            yield Hit("cred.internal_ip_plan", part.index, start, end, {"cue": cue.group(0), "count": str(len(cluster))})
+
+
+def build(config: Config, lexicon: Lexicon) -> DetectFn:
+    def detect(doc: NormDocument) -> Iterator[Hit]:
+        previous = ""
+        for part in doc.parts:
+            low = _lower(part.text)
+            yield from _passwords(part, low)
+            yield from _keys(part)
+            yield from _connections(part, low)
+            yield from _ip_plans(part, previous[-_CUE_REACH:])
+            previous = part.text
+
+    return detect
+
+
+SPEC = DetectorSpec("credentials", RULES, build)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from secscan.extract import docx, html, pdf, text
+from secscan.extract import archive, docx, html, legacy, ofd, pdf, pptx, text, xlsx
 from secscan.extract.base import ExtractionAborted, Limits, error_document
 from secscan.extract.sniff import sniff
 from secscan.types import Document, ErrorKind
@@ -18,7 +18,16 @@ EXTRACTORS: dict[str, Callable[[bytes, str, Limits], Document]] = {
     "txt": text.extract,
     "html": html.extract,
     "docx": docx.extract,
+    "xlsx": xlsx.extract,
+    "pptx": pptx.extract,
     "pdf": pdf.extract,
+    "ofd": ofd.extract,
+    "zip": archive.extract,
+    "doc": legacy.extractor("doc"),
+    "works": legacy.extractor("works"),
+    "xls": legacy.extractor("xls"),
+    "ppt": legacy.extractor("ppt"),
+    "ole_object": legacy.extract_ole_object,
 }
 
 

@@ -13,6 +13,7 @@ class Limits:
     max_bytes: int = 200 * 1024 * 1024
     max_chars: int = 50_000_000
     deadline: float = float("inf")
+    depth: int = 0  # nesting level: zip member, embedded object (capped by extract.archive)
 
     def check_time(self) -> None:
         if time.monotonic() > self.deadline:
@@ -30,3 +31,4 @@ class ExtractionAborted(Exception):
 
 def error_document(name: str, media_type: str, kind: ErrorKind, message: str) -> Document:
     return Document(name, media_type, (), (ReadError(kind, message),))
+

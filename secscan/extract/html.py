@@ -1,45 +1,72 @@
-"""HTML: visible text by blocks, the title, and the hidden layers as their own parts.
+"""HTML: visible text by blocks, the title, and every layer a reader does not see.
 
-Parsed with lxml's HTML parser (no network, no entities resolved).  Hidden layers:
-comments (``html_comment``) and elements hidden by the ``hidden`` attribute or an inline
-``display:none`` / ``visibility:hidden`` style (``html_hidden``).
+Parsed with lxml's HTML parser: no network, no DTD, entities never expanded (a
+billion-laughs or external-entity DOCTYPE stays inert text).  The tree is walked without
+recursion, so nesting depth costs no Python stack; a page the parser had to cut short
+(nesting beyond libxml2's hard limit) gets an error instead of a silent partial read.
+
+Parts besides ``title`` and ``body``:
+
+* ``html_comment`` — ``<!-- … -->`` comments;
+* ``html_hidden`` — elements hidden by the ``hidden`` attribute, a hiding utility class,
+  or an inline style (``display:none``, ``visibility:hidden``, ``opacity:0``, zero font
+  size, zero size with overflow clipped, off-screen positioning, ``clip``), plus
+  ``<noscript>``, ``<template>`` and ``<input type=hidden>`` values that hold data;
+* ``html_script`` — string literals and comments in ``<script>`` that hold data (CJK text
+  or long digit runs: names, ID numbers, phone numbers), JSON blocks included;
+* ``html_attribute`` — ``alt``, ``title``, ``aria-label``, ``placeholder`` and data
+  attributes that hold data;
+* ``metadata`` — ``<meta name|property=… content=…>``.
+
+Links to attachments (office files, PDF, OFD, archives) become ``Document.links`` so an
+audit can follow them.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 
 import lxml.html
 from lxml import etree
 
 from secscan.extract.base import ExtractionAborted, Limits
 from secscan.extract.text import clean_newlines, decode
-from secscan.types import Document, ErrorKind, Part, PartKind
+from secscan.types import Document, ErrorKind, Part, PartKind, ReadError
 
 BLOCK_TAGS = frozenset(
     "address article aside blockquote br dd div dl dt fieldset figcaption figure footer form h1 h2 h3 h4 h5 h6 "
     "header hr li main nav ol p pre section table tr td th ul caption tbody thead tfoot".split()
 )
-SKIP_TAGS = frozenset({"script", "style", "template", "head", "noscript", "svg", "object", "iframe"})
-_HIDDEN_STYLE_RE = re.compile(
-    r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?![.\d])|(?<![-\w])(?:width|height)\s*:\s*0(?:px)?\s*(?:;|$)",
-    re.I,
+# Never rendered as text; ``script``, ``noscript`` and ``template`` are read separately.
+SKIP_TAGS = frozenset({"style", "title", "svg", "object", "iframe", "math", "embed", "audio", "video", "canvas"})
+HIDDEN_CONTAINERS = frozenset({"noscript", "template"})
+HIDING_CLASSES = frozenset({"hidden", "hide", "d-none", "invisible", "visually-hidden", "sr-only"})
+TEXT_ATTRIBUTES = frozenset({"alt", "title", "aria-label", "placeholder", "summary", "label"})
+ATTACHMENT_EXTENSIONS = frozenset(
+    "pdf doc docx docm dot dotx xls xlsx xlsm xlt et ppt pptx pps ppsx dps wps wpt ofd rtf txt csv zip rar 7z gz tar".split()
 )
+_LINK_ATTRIBUTES = (("a", "href"), ("area", "href"), ("iframe", "src"), ("embed", "src"), ("object", "data"))
+
 _CHARSET_RE = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([-\w]+)", re.I)
 _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*\?>")
 _SPACES_RE = re.compile(r"[ \t\r\f\v]+")
+# Text "holds data" when it has CJK characters or a digit run as long as a mobile number.
+_DATA_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]|\d{11,}")
+# One left-to-right pass over script source: strings, template literals and comments.
+# Each alternative is linear (no nested quantifiers), so hostile scripts cannot backtrack.
+_JS_TOKEN_RE = re.compile(
+    r'"((?:[^"\\\n]|\\.)*)"|\'((?:[^\'\\\n]|\\.)*)\'|`((?:[^`\\]|\\.)*)`|/\*(.*?)\*/|//([^\n]*)',
+    re.S,
+)
+_JS_ESCAPE_RE = re.compile(r"\\(u\{[0-9a-fA-F]{1,6}\}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|.)", re.S)
+_JS_SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "", "b": "", "f": "", "v": "", "0": ""}
+_ZERO_CLIP_RE = re.compile(r"rect\(\s*0(?:px)?[\s,]+0(?:px)?[\s,]+0(?:px)?[\s,]+0(?:px)?\s*\)")
+_NUMBER_RE = re.compile(r"^\s*(-?\d*\.?\d+)\s*([a-z%]*)\s*$", re.I)
 
 
-def is_hidden(el: etree._Element) -> bool:
-    if el.get("hidden") is not None or el.get("aria-hidden") == "true" and el.get("style"):
-        return True
-    if (el.get("type") or "").lower() == "hidden":
-        return True
-    style = el.get("style")
-    return bool(style and _HIDDEN_STYLE_RE.search(style))
-
-
-def decode_html(data: bytes) -> tuple[str, list]:
+def decode_html(data: bytes) -> tuple[str, list[ReadError]]:
     declared = _CHARSET_RE.search(data[:4096])
     if declared:
         encoding = declared.group(1).decode("ascii", "replace").lower()
@@ -53,81 +80,266 @@ def decode_html(data: bytes) -> tuple[str, list]:
     return text, errors
 
 
-class _Collector:
-    def __init__(self, limits: Limits) -> None:
-        self.limits = limits
-        self.visible: list[str] = []
-        self.hidden: list[str] = []
-        self.comments: list[str] = []
-        self.nodes = 0
+def holds_data(text: str) -> bool:
+    return bool(_DATA_RE.search(text))
 
-    def walk(self, el: etree._Element, out: list[str]) -> None:
-        self.nodes += 1
-        if self.nodes % 2000 == 0:
-            self.limits.check_time()
+
+# -- hidden by style --------------------------------------------------------------------
+def _declarations(style: str) -> dict[str, str]:
+    out = {}
+    for decl in style.split(";"):
+        prop, sep, value = decl.partition(":")
+        if sep:
+            out[prop.strip().lower()] = value.replace("!important", "").strip().lower()
+    return out
+
+
+def _length(value: str | None) -> float | None:
+    """A CSS length or number as a float (units ignored), or None if not one."""
+    if value is None:
+        return None
+    match = _NUMBER_RE.match(value)
+    return float(match.group(1)) if match else None
+
+
+def _zero(value: str | None) -> bool:
+    return _length(value) == 0.0
+
+
+def hidden_by_style(style: str) -> str | None:
+    """The inline-style declaration that hides an element, or None."""
+    d = _declarations(style)
+    if d.get("display") == "none":
+        return "display:none"
+    if d.get("visibility") in {"hidden", "collapse"}:
+        return f"visibility:{d['visibility']}"
+    for prop in ("opacity", "font-size"):
+        if _zero(d.get(prop)):
+            return f"{prop}:0"
+    if d.get("color") == "transparent":
+        return "color:transparent"
+    clipped = d.get("overflow") in {"hidden", "clip"}
+    zero_w = _zero(d.get("width")) or _zero(d.get("max-width"))
+    zero_h = _zero(d.get("height")) or _zero(d.get("max-height"))
+    if (zero_w and zero_h) or (clipped and (zero_w or zero_h)):
+        return "零尺寸"
+    if "scale(0)" in d.get("transform", "").replace(" ", ""):
+        return "transform:scale(0)"
+    if _ZERO_CLIP_RE.match(d.get("clip", "")):
+        return "clip:rect(0)"
+    if d.get("position") in {"absolute", "fixed"}:
+        for side in ("left", "top", "right"):
+            offset = _length(d.get(side))
+            if offset is not None and offset <= -999:
+                return f"{side}:{d[side]}(移出屏幕)"
+    indent = _length(d.get("text-indent"))
+    if indent is not None and indent <= -999:
+        return f"text-indent:{d['text-indent']}"
+    return None
+
+
+def hiding_reason(attrs: Mapping[str, str]) -> str | None:
+    """Why an element with these attributes is not shown (a short label), or None."""
+    if "hidden" in attrs:
+        return "hidden属性"
+    classes = HIDING_CLASSES.intersection(attrs.get("class", "").lower().split())
+    if classes:
+        return f"class={min(classes)}"
+    if _zero(attrs.get("width")) and _zero(attrs.get("height")):
+        return "零尺寸"
+    style = attrs.get("style")
+    return hidden_by_style(style) if style else None
+
+
+# -- script ----------------------------------------------------------------------------
+def _unescape_js(raw: str) -> str:
+    def one(match: re.Match[str]) -> str:
+        esc = match.group(1)
+        if esc[0] == "u" and len(esc) > 1:
+            code = int(esc[2:-1] if esc[1] == "{" else esc[1:], 16)
+            return chr(code) if code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else "\ufffd"
+        if esc[0] == "x" and len(esc) == 3:
+            return chr(int(esc[1:], 16))
+        return _JS_SIMPLE_ESCAPES.get(esc, esc if esc != "\n" else "")
+
+    return _JS_ESCAPE_RE.sub(one, raw) if "\\" in raw else raw
+
+
+def script_data(source: str) -> list[str]:
+    """String literals and comments of a script (or JSON) that hold data, decoded."""
+    out = []
+    for match in _JS_TOKEN_RE.finditer(source):
+        group = match.lastindex or 1
+        raw = match.group(group) or ""
+        text = _unescape_js(raw) if group <= 3 else raw
+        text = " ".join(text.split())
+        if text and holds_data(text):
+            out.append(text)
+    return out
+
+
+# -- links -----------------------------------------------------------------------------
+def is_attachment(url: str) -> bool:
+    path = url.split("#", 1)[0]
+    path, _, query = path.partition("?")
+    candidates = [path, *query.replace("&", "=").split("=")]
+    for item in candidates:
+        stem, dot, ext = item.rpartition(".")
+        if dot and stem and ext.lower() in ATTACHMENT_EXTENSIONS:
+            return True
+    return False
+
+
+def attachment_links(root: etree._Element) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for tag, attr in _LINK_ATTRIBUTES:
+        for el in root.iter(tag):
+            url = (el.get(attr) or "").strip()
+            if url and not url.lower().startswith(("javascript:", "mailto:", "data:")) and (
+                is_attachment(url) or (tag == "a" and el.get("download") is not None)
+            ):
+                seen.setdefault(url, None)
+    return tuple(seen)
+
+
+# -- the walk --------------------------------------------------------------------------
+@dataclass
+class _Layers:
+    hidden: list[tuple[str, str]] = field(default_factory=list)  # (label, text)
+    comments: list[str] = field(default_factory=list)
+    scripts: list[str] = field(default_factory=list)
+    attributes: list[str] = field(default_factory=list)
+
+
+def _attribute_lines(attrs: Mapping[str, str], tag: str) -> Iterator[str]:
+    for name, value in attrs.items():
+        if (name in TEXT_ATTRIBUTES or name.startswith("data-")) and holds_data(value):
+            yield f"{tag}@{name}: {' '.join(value.split())}"
+
+
+def _walk(root: etree._Element, body: list[str], layers: _Layers, limits: Limits) -> None:
+    """Depth-first over the tree with an explicit stack; ``body`` gets visible text.
+
+    A hidden element collects its whole subtree into a buffer of its own, which becomes
+    one ``html_hidden`` entry when the element closes.
+    """
+    # Frames: ("open", element, parent_buffer) or ("close", element, parent_buffer, own_buffer, label).
+    stack: list[tuple] = [("open", root, body)]
+    steps = 0
+    while stack:
+        frame = stack.pop()
+        steps += 1
+        if steps % 2000 == 0:
+            limits.check_time()
+        if frame[0] == "close":
+            _, el, parent, own, label = frame
+            if el.tag.lower() in BLOCK_TAGS:
+                own.append("\n")
+            if label:
+                text = tidy("".join(own))
+                if text:
+                    layers.hidden.append((label, text))
+            if el.tail:
+                parent.append(el.tail)
+            continue
+        _, el, parent = frame
         if isinstance(el, etree._Comment):
-            text = (el.text or "").strip()
+            text = tidy(el.text or "")
             if text:
-                self.comments.append(text)
-            if el.tail:
-                out.append(el.tail)
-            return
-        if not isinstance(el.tag, str):  # processing instructions, entities
-            if el.tail:
-                out.append(el.tail)
-            return
-        tag = el.tag.lower()
-        if tag in SKIP_TAGS:
-            if el.tail:
-                out.append(el.tail)
-            return
-        target = out
-        if is_hidden(el):
-            target = []
-        block = tag in BLOCK_TAGS
-        if block:
-            target.append("\n")
-        if el.text:
-            target.append(el.text)
-        for child in el:
-            self.walk(child, target)
-        if block:
-            target.append("\n")
-        if target is not out:
-            text = _tidy("".join(target))
-            if text:
-                self.hidden.append(text)
+                layers.comments.append(text)
+        elif isinstance(el.tag, str):
+            _open(el, parent, stack, layers)
+            continue
+        if el.tail:  # comments, processing instructions, entities
+            parent.append(el.tail)
+
+
+def _open(el: etree._Element, parent: list[str], stack: list[tuple], layers: _Layers) -> None:
+    tag = el.tag.lower()
+    attrs = dict(el.items())
+    if attrs:
+        layers.attributes.extend(_attribute_lines(attrs, tag))
+    if tag == "script":
+        found = script_data(el.text or "")
+        if found:
+            layers.scripts.append("\n".join(found))
+    elif tag == "input" and attrs.get("type", "").lower() == "hidden":
+        value = attrs.get("value", "").strip()
+        if value and holds_data(value):
+            layers.hidden.append((f"<input type=hidden name={attrs.get('name', '')}>", value))
+    if tag == "script" or tag in SKIP_TAGS:
         if el.tail:
-            out.append(el.tail)
+            parent.append(el.tail)
+        return
+    reason = tag if tag in HIDDEN_CONTAINERS else hiding_reason(attrs) if attrs else None
+    label = f"<{tag}> {reason}" if reason and reason != tag else (f"<{tag}>" if reason else None)
+    own: list[str] = [] if label else parent
+    if tag in BLOCK_TAGS:
+        own.append("\n")
+    if el.text:
+        own.append(el.text)
+    stack.append(("close", el, parent, own, label))
+    children = list(el)
+    if children:
+        stack.extend([("open", child, own) for child in reversed(children)])
 
 
-def _tidy(text: str) -> str:
+def tidy(text: str) -> str:
     lines = (_SPACES_RE.sub(" ", line).strip() for line in clean_newlines(text).split("\n"))
     return "\n".join(line for line in lines if line)
 
 
-def extract(data: bytes, name: str, limits: Limits) -> Document:
-    text, errors = decode_html(data)
-    text = _XML_DECL_RE.sub("", text)
-    if len(text) > limits.max_chars:
-        raise ExtractionAborted(ErrorKind.TOO_LARGE, f"网页长度超过上限{limits.max_chars}字符")
-    parser = lxml.html.HTMLParser(no_network=True, remove_comments=False, huge_tree=False)
+def _meta_lines(root: etree._Element) -> list[str]:
+    lines = []
+    for meta in root.iter("meta"):
+        key = meta.get("name") or meta.get("property") or meta.get("itemprop")
+        value = " ".join((meta.get("content") or "").split())
+        if key and value:
+            lines.append(f"{key}: {value}")
+    return lines
+
+
+def _parse(text: str) -> tuple[etree._Element, list[ReadError]]:
+    # huge_tree lifts libxml2's 256-level depth cap (the walk is iterative); the text
+    # length was bounded before parsing, and the HTML parser never expands entities.
+    parser = lxml.html.HTMLParser(no_network=True, remove_comments=False, remove_pis=True, huge_tree=True)
     try:
         root = lxml.html.document_fromstring(text or "<html></html>", parser=parser)
     except (etree.ParserError, ValueError) as exc:
         raise ExtractionAborted(ErrorKind.CORRUPT, f"网页无法解析:{exc}") from exc
-    collector = _Collector(limits)
-    title = _tidy(" ".join(t.text_content() for t in root.iter("title")))
+    fatal = [e for e in parser.error_log if e.level_name == "FATAL"]
+    errors = []
+    if fatal:
+        errors.append(ReadError(ErrorKind.CORRUPT, f"网页结构异常(如嵌套过深),第{fatal[0].line}行起的内容未能读取:{fatal[0].message}"))
+    return root, errors
+
+
+def extract(data: bytes, name: str, limits: Limits) -> Document:
+    text, errors = decode_html(data)
+    text = _XML_DECL_RE.sub("", text).replace("\x00", "\ufffd")
+    if len(text) > limits.max_chars:
+        raise ExtractionAborted(ErrorKind.TOO_LARGE, f"网页长度超过上限{limits.max_chars}字符")
+    root, parse_errors = _parse(text)
+    errors.extend(parse_errors)
+    layers = _Layers()
     body_out: list[str] = []
     for top in root:
-        collector.walk(top, body_out)
+        _walk(top, body_out, layers, limits)
     parts = []
+    title = tidy(" ".join(t.text_content() for t in root.iter("title")))
     if title:
         parts.append(Part(PartKind.TITLE, title))
-    body = _tidy("".join(body_out))
+    body = tidy("".join(body_out))
     if body:
         parts.append(Part(PartKind.BODY, body))
-    for kind, texts in ((PartKind.HTML_HIDDEN, collector.hidden), (PartKind.HTML_COMMENT, collector.comments)):
-        for i, hidden in enumerate(texts, 1):
-            parts.append(Part(kind, _tidy(hidden), first_paragraph=None, label=f"#{i}"))
-    return Document(name, "text/html", tuple(parts), tuple(errors))
+    meta = _meta_lines(root)
+    if meta:
+        parts.append(Part(PartKind.METADATA, "\n".join(meta), first_paragraph=None, label="meta"))
+    if layers.attributes:
+        parts.append(Part(PartKind.HTML_ATTRIBUTE, "\n".join(dict.fromkeys(layers.attributes)), first_paragraph=None))
+    for i, (label, hidden) in enumerate(layers.hidden, 1):
+        parts.append(Part(PartKind.HTML_HIDDEN, hidden, first_paragraph=None, label=f"#{i} {label}"))
+    for kind, texts, prefix in ((PartKind.HTML_COMMENT, layers.comments, "注释"), (PartKind.HTML_SCRIPT, layers.scripts, "脚本")):
+        for i, text in enumerate(texts, 1):
+            parts.append(Part(kind, text, first_paragraph=None, label=f"{prefix}{i}"))
+    return Document(name, "text/html", tuple(parts), tuple(errors), attachment_links(root))

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import zipfile
 from dataclasses import dataclass
+
+import olefile
 
 from secscan.types import ErrorKind
 
@@ -29,9 +32,7 @@ def sniff(data: bytes, name: str) -> Sniffed:
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
         return _sniff_zip(data)
     if head.startswith(OLE_MAGIC):
-        if "EncryptionInfo".encode("utf-16-le") in data[:1 << 20] or b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00e\x00d\x00P" in data[:1 << 20]:
-            return Sniffed("ole", "application/x-ole-storage", ErrorKind.ENCRYPTED, "文件已加密(受密码保护的Office文档),无法读取内容")
-        return Sniffed("ole", "application/x-ole-storage")
+        return _sniff_ole(data, name)
     if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM")):
         return Sniffed("image", "image/*", ErrorKind.IMAGE_ONLY, "文件是图片,没有文字层,无法审查其中文字(需人工或OCR)")
     sample = data[:4096]
@@ -47,7 +48,7 @@ def _looks_utf16(sample: bytes) -> bool:
     even_zero = sample[0::2].count(0)
     odd_zero = sample[1::2].count(0)
     half = max(1, len(sample) // 2)
-    return max(even_zero, odd_zero) > half * 0.3 and min(even_zero, odd_zero) < half * 0.05
+    return max(even_zero, odd_zero) > half * 0.45 and min(even_zero, odd_zero) < half * 0.05
 
 
 def _ascii_probe(sample: bytes) -> bytes:
@@ -71,3 +72,70 @@ def _sniff_zip(data: bytes) -> Sniffed:
     if "OFD.xml" in nameset:
         return Sniffed("ofd", "application/ofd")
     return Sniffed("zip", "application/zip")
+
+
+# OLE2 compound files (MS-CFB): the legacy Office formats, WPS Office's .wps/.et/.dps,
+# objects embedded in Office files, and OOXML files encrypted with a password
+# (MS-OFFCRYPTO wraps the package in an OLE file with EncryptionInfo/EncryptedPackage).
+_OLE_MEDIA = {
+    "doc": "application/msword",
+    "xls": "application/vnd.ms-excel",
+    "ppt": "application/vnd.ms-powerpoint",
+    "works": "application/vnd.ms-works",
+    "ole_object": "application/x-ole-storage",
+}
+_WPS_MEDIA = {".wps": "application/vnd.ms-works", ".et": "application/vnd.ms-excel", ".dps": "application/vnd.ms-powerpoint"}
+_ENCRYPTED_MSG = "文件已加密(受密码保护的Office文档),无法读取内容"
+
+
+def _sniff_ole(data: bytes, name: str) -> Sniffed:
+    try:
+        ole = olefile.OleFileIO(io.BytesIO(data))
+    except (OSError, ValueError, IndexError, struct.error) as exc:  # olefile raises OSError for bad headers
+        return Sniffed("ole", "application/x-ole-storage", ErrorKind.CORRUPT, f"OLE复合文档结构损坏或被截断:{exc}")
+    try:
+        streams = {"/".join(path) for path in ole.listdir(streams=True, storages=False)}
+        kind = _ole_kind(ole, streams)
+    except (OSError, ValueError, IndexError, struct.error) as exc:
+        return Sniffed("ole", "application/x-ole-storage", ErrorKind.CORRUPT, f"OLE复合文档结构损坏:{exc}")
+    finally:
+        ole.close()
+    if kind == "encrypted":
+        return Sniffed("ole", "application/x-ole-storage", ErrorKind.ENCRYPTED, _ENCRYPTED_MSG)
+    if kind == "ole":
+        return Sniffed("ole", "application/x-ole-storage", ErrorKind.UNSUPPORTED,
+                       "无法识别的OLE复合文档(不是Word/Excel/PowerPoint/WPS文件)")
+    ext = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    return Sniffed(kind, _WPS_MEDIA.get(ext) or _OLE_MEDIA[kind])
+
+
+def _ole_kind(ole: olefile.OleFileIO, streams: set[str]) -> str:
+    if "EncryptionInfo" in streams or "EncryptedPackage" in streams or "EncryptedSummary" in streams:
+        return "encrypted"
+    if "WordDocument" in streams:
+        # FibBase (MS-DOC 2.5.2): flags at offset 10, fEncrypted = 0x0100.
+        fib = ole.openstream("WordDocument").read(12)
+        return "encrypted" if len(fib) >= 12 and struct.unpack_from("<H", fib, 10)[0] & 0x0100 else "doc"
+    for book in ("Workbook", "Book"):
+        if book in streams:
+            return "encrypted" if _xls_filepass(ole.openstream(book).read(1 << 16)) else "xls"
+    if "PowerPoint Document" in streams:
+        return "ppt"
+    if "\x01Ole10Native" in streams or "Package" in streams or "Equation Native" in streams:
+        return "ole_object"
+    if "CONTENTS" in streams:  # Microsoft Works word processor (.wps), read by LibreOffice's libwps
+        return "works"
+    return "ole"
+
+
+def _xls_filepass(stream: bytes) -> bool:
+    """A FILEPASS record (MS-XLS 2.4.117, type 0x002F) in the globals substream means encrypted."""
+    pos = 0
+    while pos + 4 <= len(stream):
+        rtype, size = struct.unpack_from("<HH", stream, pos)
+        if rtype == 0x002F:
+            return True
+        if rtype == 0x000A:  # EOF of the globals substream
+            return False
+        pos += 4 + size
+    return False

@@ -19,7 +19,7 @@ class OffsetMap:
     _identity: bool = field(default=True)
 
     @classmethod
-    def from_deletions(cls, runs: list[tuple[int, int]]) -> "OffsetMap":
+    def from_deletions(cls, runs: list[tuple[int, int]]) -> OffsetMap:
         """Build from deletion runs ``[(orig_start, orig_end), ...]`` in order."""
         if not runs:
             return cls()

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from secscan.report import html as html_report
 from secscan.report import json as json_report
+from secscan.report import sarif as sarif_report
 from secscan.report import text as text_report
 from secscan.types import ScanReport
 
@@ -24,6 +26,8 @@ FORMATS: dict[str, Renderer] = {
     "text": text_report.render,
     "json": json_report.render,
     "jsonl": json_report.render_lines,
+    "html": html_report.render,
+    "sarif": sarif_report.render,
 }
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from secscan.types import FileReport, Finding, ScanReport
+
+if TYPE_CHECKING:
+    from secscan.report import RenderOptions
 
 
 def finding_dict(f: Finding, mask: bool = False) -> dict[str, Any]:
@@ -53,9 +56,9 @@ def report_dict(report: ScanReport, mask: bool = False) -> dict[str, Any]:
     }
 
 
-def render(report: ScanReport, options) -> str:  # noqa: ANN001
+def render(report: ScanReport, options: RenderOptions) -> str:
     return json.dumps(report_dict(report, options.mask), ensure_ascii=False, indent=2) + "\n"
 
 
-def render_lines(report: ScanReport, options) -> str:  # noqa: ANN001
+def render_lines(report: ScanReport, options: RenderOptions) -> str:
     return "".join(json.dumps(file_dict(f, options.mask), ensure_ascii=False) + "\n" for f in report.files)

@@ -1,0 +1,115 @@
+"""The one scan function both engines run: a local process pool and Dask workers alike.
+
+A worker process builds its :class:`~secscan.pipeline.Scanner` once (lexicon automaton,
+detectors) and keeps it for every document it is sent; only the compact result travels
+back (no extracted text), ready for the store.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import json
+import os
+import socket
+import time
+from dataclasses import dataclass
+
+from secscan import __version__
+from secscan.config import Config
+from secscan.extract.base import error_document
+from secscan.lexicon import shipped_lexicon_files
+from secscan.pipeline import Scanner
+from secscan.report.json import file_dict
+from secscan.types import ErrorKind, ReadError
+
+
+@dataclass(frozen=True)
+class Versions:
+    """What a stored result depends on; ``scan_key`` changes when any of it does."""
+
+    secscan: str
+    lexicon: str
+    model: str
+    scan_key: str
+
+
+@dataclass(frozen=True)
+class Job:
+    """One document to scan: its bytes, or the error that kept the bytes from us."""
+
+    content_hash: str
+    name: str
+    data: bytes | None
+    error: ReadError | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    content_hash: str
+    scan_key: str
+    verdict: str
+    score: int
+    findings_json: str
+    errors_json: str
+    media_type: str
+    seconds: float
+    worker: str
+
+
+def versions_for(config: Config) -> Versions:
+    """The versions a scanner with ``config`` reports, and a key over everything that moves a result.
+
+    The key hashes the lexicon files' bytes (so an edited custom lexicon counts even when
+    its version string does not move) and the scanner settings (thresholds, disabled
+    rules, allow-lists).
+    """
+    scanner = _scanner(config)
+    digest = hashlib.sha256()
+    for part in (__version__, scanner.lexicon_version, scanner.model_version):
+        digest.update(part.encode() + b"\0")
+    for path in [*shipped_lexicon_files(), *config.extra_lexicons]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    settings = [(f.name, getattr(config, f.name)) for f in dataclasses.fields(config) if f.compare]
+    digest.update(repr(settings).encode())
+    return Versions(__version__, scanner.lexicon_version, scanner.model_version, digest.hexdigest()[:20])
+
+
+@functools.cache
+def _scanner(config: Config) -> Scanner:
+    # One per worker process (and per configuration): the matcher is built once here.
+    return Scanner(config).warm_up()
+
+
+def init_worker(config: Config) -> None:
+    """Process-pool initializer: build the scanner before the first document arrives."""
+    _scanner(config)
+
+
+def scan_job(job: Job, config: Config) -> Outcome:
+    """Scan one document; never raises for a bad document (the pipeline fails closed)."""
+    started = time.perf_counter()
+    scanner = _scanner(config)
+    if job.data is None:
+        error = job.error or ReadError(ErrorKind.INTERNAL, "没有可读取的内容")
+        report = scanner.scan_document(error_document(job.name, "application/octet-stream", error.kind, error.message))
+    else:
+        report = scanner.scan_bytes(job.data, job.name)
+    row = file_dict(report)
+    return Outcome(
+        job.content_hash,
+        _scan_key(config),
+        report.verdict.value,
+        report.score,
+        json.dumps(row["findings"], ensure_ascii=False),
+        json.dumps(row["errors"], ensure_ascii=False),
+        report.media_type,
+        time.perf_counter() - started,
+        f"{socket.gethostname()}:{os.getpid()}",
+    )
+
+
+@functools.cache
+def _scan_key(config: Config) -> str:
+    return versions_for(config).scan_key

@@ -1,0 +1,150 @@
+"""The sensitive-matter rules of lexicons/context_rules.toml: positive and negative cases."""
+
+from __future__ import annotations
+
+import pytest
+
+from secscan.config import Config
+from secscan.detect.context import RuleFileError, load_rules, parse_rules
+from secscan.pipeline import Scanner
+from secscan.types import Category, Verdict
+
+RULES_ONLY = Config(today="2026-11-23", use_model=False)
+
+
+@pytest.fixture(scope="module")
+def scanner() -> Scanner:
+    return Scanner(RULES_ONLY)
+
+
+def context_findings(scanner: Scanner, text: str) -> list:
+    return [f for f in scanner.scan_text(text).findings if f.rule.startswith("context.")]
+
+
+# (rule, text that must fire it, the anchor or signal the finding's text must hold)
+POSITIVE = [
+    ("context.cadre_deliberation",
+     "党组会议酝酿了干部调整意见,办公室副主任周某拟任规划科科长,待考察后再议。", "干部"),
+    ("context.land_draft",
+     "某片区拆迁补偿方案(征求意见稿)\n住宅房屋补偿标准暂定为每平方米2300元,请各部门反馈意见。", "补偿"),
+    ("context.petitioner_details",
+     "信访人:钱某某,住某区解放路18号,电话13922223333,反映养老金问题。", "信访人"),
+    ("context.stability_response",
+     "对排查出的群体性事件苗头,由街道牵头制定处置预案,公安部门提前部署警力。", "群体性事件"),
+    ("context.exam_before_use",
+     "2026年度执法资格考试试题(B卷)\n启用前\n一、判断题", "试题"),
+    ("context.exam_before_use",
+     "本次考试试卷已印制完毕,考试时间为2027年3月15日上午,请考务组封存。", "试卷"),
+    ("context.secret_staff_list",
+     "本单位涉密人员:王建国、李红梅、张志强、刘海燕,以上人员每年复核一次。", "涉密人员"),
+    ("context.key_location",
+     "我局保密要害部门为机要室,位于办公楼三楼312室,配备门禁和报警装置。", "机要室"),
+]
+
+NEGATIVE = [
+    # a 公示 publishes the appointment: the rule requires its absence
+    ("context.cadre_deliberation",
+     "经市委研究,拟任王某为市商务局局长,现予公示。公示期:2026年6月3日至6月7日。监督电话:0000-12380。"),
+    # an article that tells of a deliberation, with no post nor name
+    ("context.cadre_deliberation",
+     "曾经有个单位党委酝酿中层干部调整问题,由于个别领导不注意保密工作,散会不久干部职工就议论得沸沸扬扬。"),
+    # a published 征收补偿方案: no draft signal anywhere
+    ("context.land_draft",
+     "某县人民政府征地补偿安置方案公告\n补偿标准按照省政府公布的区片综合地价执行。特此公告。"),
+    ("context.petitioner_details",
+     "市信访局组织领导干部公开接访,接待来访群众120余人次,现场解决了一批问题。"),
+    ("context.stability_response",
+     "会议指出,全区社会大局保持和谐稳定,群众安全感满意度持续提升。"),
+    # a 试题 after the exam, dated in the past
+    ("context.exam_before_use",
+     "2025年高考语文试题评析:试题难度适中,作文题关注科技与人的关系。考试时间为2025年6月7日。"),
+    # 涉密人员 in running text, an enumeration that is not of names
+    ("context.secret_staff_list",
+     "进一步规范涉密人员管理,落实上岗、在岗、离岗各环节要求,加强教育培训。"),
+    ("context.key_location",
+     "保密要害部门部位是指集中产生、存储、处理国家秘密的机构和场所,要落实技防措施。"),
+]
+
+
+@pytest.mark.parametrize(("rule", "text", "holds"), POSITIVE)
+def test_rule_fires(scanner: Scanner, rule: str, text: str, holds: str) -> None:
+    found = [f for f in context_findings(scanner, text) if f.rule == rule]
+    assert found, f"{rule} did not fire"
+    finding = found[0]
+    assert finding.category is Category.SENSITIVE_MATTER
+    assert holds in finding.text
+    assert text[finding.start:finding.end] == finding.text
+    assert finding.location.paragraph is not None
+    assert finding.reason and "{" not in finding.reason
+    assert scanner.scan_text(text).verdict is not Verdict.PASS
+
+
+@pytest.mark.parametrize(("rule", "text"), NEGATIVE)
+def test_rule_stays_silent(scanner: Scanner, rule: str, text: str) -> None:
+    assert rule not in {f.rule for f in context_findings(scanner, text)}
+
+
+def test_window_is_in_characters(scanner: Scanner) -> None:
+    near = "群体性事件" + "。" * 10 + "处置"
+    far = "群体性事件" + "。" * 120 + "处置"  # the stability rule's window is 100 characters
+    assert {f.rule for f in context_findings(scanner, near)} == {"context.stability_response"}
+    assert context_findings(scanner, far) == []
+
+
+def test_publish_signal_lowers_below_review(scanner: Scanner) -> None:
+    text = "涉密人员培训合格名单:王建国、李红梅、张志强。\n(此件公开发布)"
+    report = scanner.scan_text(text)
+    found = [f for f in report.findings if f.rule == "context.secret_staff_list"]
+    assert found and found[0].score < RULES_ONLY.review_threshold
+    assert "此件公开发布" in found[0].reason
+    assert report.verdict is Verdict.PASS
+
+
+def test_internal_signal_raises_to_block(scanner: Scanner) -> None:
+    base = "对排查出的群体性事件苗头,由街道牵头制定处置预案,公安部门提前部署警力。"
+    assert scanner.scan_text(base).verdict is Verdict.REVIEW
+    raised = scanner.scan_text(base + "\n本方案内部掌握。")
+    finding = next(f for f in raised.findings if f.rule == "context.stability_response")
+    assert finding.score >= RULES_ONLY.block_threshold and "内部掌握" in finding.reason
+    assert raised.verdict is Verdict.BLOCK
+
+
+def test_traditional_and_spaced_text_fires(scanner: Scanner) -> None:
+    text = "信訪人:錢某某,住某區解放路18號,電話 139 2222 3333。"
+    found = [f for f in context_findings(scanner, text) if f.rule == "context.petitioner_details"]
+    assert found and text[found[0].start:found[0].end] == found[0].text
+
+
+def test_future_date_follows_config_today() -> None:
+    text = "招聘考试试卷已送印,考试日期2026年12月20日。"
+    before = Scanner(Config(today="2026-11-23", use_model=False)).scan_text(text)
+    after = Scanner(Config(today="2027-01-05", use_model=False)).scan_text(text)
+    assert "context.exam_before_use" in {f.rule for f in before.findings}
+    assert "context.exam_before_use" not in {f.rule for f in after.findings}
+
+
+def test_disabled_rule_is_dropped() -> None:
+    config = Config(today="2026-11-23", use_model=False, disabled_rules=("context.key_location",))
+    text = "我局保密要害部门为机要室,位于办公楼三楼312室。"
+    assert not [f for f in Scanner(config).scan_text(text).findings if f.rule == "context.key_location"]
+
+
+def test_every_rule_is_declared_and_has_a_case() -> None:
+    declared = {r.id for r in load_rules().rules}
+    assert declared == {rule for rule, _, _ in POSITIVE} == {rule for rule, _ in NEGATIVE}
+    from secscan.rules import rule_table
+
+    assert declared <= set(rule_table())
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"rule": [{"id": "sensitive.x", "title": "t", "reason": "r", "anchors": ["a"], "window": 5,
+                "require": [{"terms": ["b"]}]}]}, "context."),
+    ({"rule": [{"id": "context.x", "title": "t", "reason": "r", "anchors": ["a"], "window": 5,
+                "require": [{"terms": ["@nope"]}]}]}, "unknown pattern"),
+    ({"rule": [{"id": "context.x", "title": "t", "reason": "r", "anchors": ["a"], "window": 5}]}, "missing key"),
+    ({"patterns": {"bad": "("}, "rule": []}, "pattern bad"),
+])
+def test_bad_rule_files_are_refused(data: dict, message: str) -> None:
+    with pytest.raises(RuleFileError, match=message):
+        parse_rules(data)

@@ -1,0 +1,85 @@
+"""Normalization: what it folds, what it keeps, and that the fast paths equal the plain rule."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from secscan.normalize import OffsetMap, fold_term, normalize
+from secscan.normalize import fold as fold_mod
+
+CASES = [
+    ("機密★10年", "机密★10年"),  # traditional
+    ("机 密 ★ 1 0 年", "机密★10年"),  # spaces between CJK and digits
+    ("绝\u200b密★启用前", "绝密★启用前"),  # zero-width
+    ("秘密☆5年", "秘密★5年"),  # star variant
+    ("机密＊１０年", "机密★10年"),  # full-width star and digits
+    ("内部資料\u3000注意保存", "内部资料注意保存"),  # ideographic space, traditional
+    ("ＡＢＣ１２３", "ABC123"),
+    ("pass word", "pass word"),  # a space between Latin letters is a word break
+    ("pass\u200bword", "password"),  # a zero-width character never is
+    ("pass  word", "password"),  # the rule as written: a run of 2+ spaces goes entirely
+    ("工作秘密\n请勿外传", "工作秘密\n请勿外传"),  # newlines kept
+    ("一、总则。㈠", "一、总则。㈠"),  # one-to-many NFKC forms left alone
+    ("", ""),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CASES)
+def test_folding_table(text: str, expected: str) -> None:
+    assert normalize(text)[0] == expected
+    assert fold_term(text) == expected
+
+
+def test_shipped_table_is_what_the_generator_builds() -> None:
+    # If this fails after an OpenCC or Python upgrade: python -m secscan.normalize.fold
+    assert fold_mod._table() == fold_mod.build_table()
+
+
+def _reference(text: str) -> tuple[str, OffsetMap]:
+    """The rule as first written: the full noise regex, then str.translate."""
+    runs = [m.span() for m in fold_mod.NOISE_RE.finditer(text)]
+    kept, prev = [], 0
+    for start, end in runs:
+        kept.append(text[prev:start])
+        prev = end
+    kept.append(text[prev:])
+    return "".join(kept).translate(fold_mod.build_table()), OffsetMap.from_deletions(runs)
+
+
+ALPHABET = "ab机密機★☆ ,，\u3000\u200b\t\u00a0\ufeff\n１Ｚ𝐀🟉"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=ALPHABET, max_size=40))
+def test_fast_noise_scan_equals_the_full_regex(text: str) -> None:
+    assert normalize(text) == _reference(text)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.text(alphabet=ALPHABET, min_size=1, max_size=40))
+def test_numpy_path_equals_translate_on_long_text(piece: str) -> None:
+    text = piece * (fold_mod._NUMPY_MIN_CHARS // len(piece) + 2)
+    assert len(text) >= fold_mod._NUMPY_MIN_CHARS
+    assert normalize(text) == _reference(text)
+
+
+def test_numpy_path_keeps_lone_surrogates_and_astral_characters() -> None:
+    text = ("機密\ud800★𠀀🟉" * 1000)
+    assert fold_mod.fold_chars(text) == text.translate(fold_mod._table())
+    assert fold_mod.fold_chars(text).startswith("机密\ud800★𠀀★")
+
+
+def test_offsets_point_at_the_original_characters() -> None:
+    text = "各单位:\n机 密\u200b★ 1 0 年\n关于做好工作的通知"
+    folded, offsets = normalize(text)
+    start = folded.index("机密★10年")
+    lo, hi = offsets.span(start, start + len("机密★10年"))
+    assert text[lo:hi] == "机 密\u200b★ 1 0 年"
+    assert offsets.to_original(folded.index("关于")) == text.index("关于")
+
+
+def test_no_deletion_means_identity_map() -> None:
+    folded, offsets = normalize("機密★10年")
+    assert offsets.identity and folded == "机密★10年"
