@@ -1,8 +1,7 @@
-"""The configurable part of the allow pass: allow-list regexes and per-rule allow-lists.
+"""The allow pass: a separate stage that drops hits, so detectors stay simple.
 
-The pipeline's own ``allow`` drops disabled rules and hits covered by a global allow
-phrase; this pass then drops hits whose matched text an allow regex finds (global or for
-the hit's rule) and hits covered by a phrase allowed for their rule only.  Regexes are
+It drops hits of disabled rules, hits covered by an allow phrase (global, or allowed for
+their rule only), and hits whose matched text an allow regex finds.  Regexes are
 tried on the original matched text and on its normalized form, so ``^010-`` and a
 full-width ``０１０－`` behave alike.
 """
@@ -21,6 +20,7 @@ from secscan.types import Hit
 
 @dataclass(frozen=True)
 class _Compiled:
+    phrases: tuple[str, ...]
     regexes: tuple[re.Pattern[str], ...]
     per_rule: tuple[tuple[str, tuple[str, ...], tuple[re.Pattern[str], ...]], ...]
 
@@ -31,25 +31,36 @@ def _compiled(config: Config) -> _Compiled:
         (a.rule, tuple(p for p in map(fold_term, a.phrases) if p), tuple(re.compile(r) for r in a.regexes))
         for a in config.allow_rules
     )
-    return _Compiled(config.compiled_allow_regexes(), per_rule)
+    phrases = tuple(p for p in map(fold_term, config.allow_phrases) if p)
+    return _Compiled(phrases, config.compiled_allow_regexes(), per_rule)
 
 
-def allow_extra(hits: list[Hit], norm: NormDocument, config: Config) -> list[Hit]:
-    if not config.allow_regexes and not config.allow_rules:
-        return hits
-    from secscan.pipeline import _covered  # the pipeline's phrase test, shared not copied
+def covered(text: str, hit: Hit, phrases: tuple[str, ...]) -> bool:
+    """Some occurrence of an allow phrase in the normalized text spans the whole hit."""
+    for phrase in phrases:
+        pos = text.find(phrase, max(0, hit.end - len(phrase)), hit.start + len(phrase))
+        while pos != -1 and pos <= hit.start:
+            if pos + len(phrase) >= hit.end:
+                return True
+            pos = text.find(phrase, pos + 1, hit.start + len(phrase))
+    return False
 
+
+def allow(hits: list[Hit], norm: NormDocument, config: Config) -> list[Hit]:
+    """Drop hits of disabled rules, and hits an allow phrase or regex covers."""
     compiled = _compiled(config)
     kept = []
     for hit in hits:
+        if config.rule_disabled(hit.rule):
+            continue
         npart = norm.parts[hit.part]
-        phrases: tuple[str, ...] = ()
+        phrases = compiled.phrases
         regexes = compiled.regexes
         for rule, rule_phrases, rule_regexes in compiled.per_rule:
             if rule_matches(hit.rule, rule):
                 phrases += rule_phrases
                 regexes += rule_regexes
-        if phrases and _covered(npart.text, hit, phrases):
+        if phrases and covered(npart.text, hit, phrases):
             continue
         if regexes:
             start, end = npart.offsets.span(hit.start, hit.end)

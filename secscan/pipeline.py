@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from secscan import __version__
-from secscan.allowlist import allow_extra
+from secscan.allowlist import allow
 from secscan.config import Config
 from secscan.detect import DETECTORS
 from secscan.detect.base import DetectFn, DetectorSpec, LexMatch, NormDocument, NormPart, Rule
@@ -49,7 +49,6 @@ class _Built:
     lexicon: Lexicon
     detectors: tuple[DetectFn, ...]
     rules: dict[str, Rule]
-    allow_phrases: tuple[str, ...]
 
 
 class Scanner:
@@ -76,8 +75,7 @@ class Scanner:
         if self._built is None:
             lexicon = load_lexicon(tuple(self.config.extra_lexicons))
             detectors = tuple(spec.build(self.config, lexicon) for spec in self._specs)
-            phrases = tuple(p for p in (fold_term(a) for a in self.config.allow_phrases) if p)
-            self._built = _Built(lexicon, detectors, rule_table(), phrases)
+            self._built = _Built(lexicon, detectors, rule_table())
         return self._built
 
     def warm_up(self) -> Scanner:
@@ -149,7 +147,7 @@ class Scanner:
                 hits.extend(detect(norm))
             except Exception as exc:  # a detector bug is reported, and the file is not passed
                 errors.append(ReadError(ErrorKind.INTERNAL, f"检测器出错:{type(exc).__name__}: {exc}"))
-        hits = allow_extra(allow(hits, norm, self.config, built.allow_phrases), norm, self.config)
+        hits = allow(hits, norm, self.config)
         placed = [(h.part, to_finding(h, norm, built, self.config)) for h in merge_overlaps(hits)]
         placed.extend(hidden_findings(norm, self.config))
         placed.sort(key=lambda pf: (pf[0], pf[1].start, pf[1].rule))
@@ -172,29 +170,6 @@ def normalize_document(doc: Document, lexicon: Lexicon) -> NormDocument:
         matches = tuple(LexMatch(s, e, entry) for s, e, entry in lexicon.find(text))
         parts.append(NormPart(i, part, text, offsets, matches))
     return NormDocument(doc, tuple(parts))
-
-
-def allow(hits: list[Hit], norm: NormDocument, config: Config, phrases: tuple[str, ...]) -> list[Hit]:
-    """Drop hits of disabled rules and hits covered by an allow-listed phrase."""
-    kept = []
-    for hit in hits:
-        if config.rule_disabled(hit.rule):
-            continue
-        if phrases and _covered(norm.parts[hit.part].text, hit, phrases):
-            continue
-        kept.append(hit)
-    return kept
-
-
-def _covered(text: str, hit: Hit, phrases: tuple[str, ...]) -> bool:
-    for phrase in phrases:
-        lo = max(0, hit.end - len(phrase))
-        pos = text.find(phrase, lo, hit.start + len(phrase))
-        while pos != -1 and pos <= hit.start:
-            if pos + len(phrase) >= hit.end:
-                return True
-            pos = text.find(phrase, pos + 1, hit.start + len(phrase))
-    return False
 
 
 def merge_overlaps(hits: list[Hit]) -> list[Hit]:
