@@ -86,6 +86,8 @@ class Config:
     use_model: bool = True
     model_path: Path | None = None
     head_lines: int = 10
+    isolate: bool = True  # read each file in a child process killed at the time limit
+    max_memory_mb: int = 2048  # address-space cap of that child
     today: str | None = None  # ISO date; None means the real today (tests pin it)
     source: Path | None = field(default=None, compare=False)
     warnings: tuple[ConfigProblem, ...] = field(default=(), compare=False)
@@ -107,6 +109,7 @@ _LIMITS = {  # key: (lowest allowed, highest allowed)
     "timeout_seconds": (0.1, 86_400),
     "max_text_chars": (1, 1 << 34),
     "head_lines": (1, 200),
+    "max_memory_mb": (64, 1 << 20),
 }
 
 

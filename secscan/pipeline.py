@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from secscan.extract import Limits
 from secscan.extract.isolate import default_extractor
 from secscan.lexicon import Lexicon, load_lexicon
 from secscan.normalize import fold_term, normalize
-from secscan.rules import HIDDEN_RULES, custom_rule, rule_table
+from secscan.rules import HIDDEN_RULES, MIN_CJK_IN_HTML_COMMENT, custom_rule, rule_table
 from secscan.score import finding_weight, score_file
 from secscan.types import (
     Category,
@@ -41,6 +42,8 @@ from secscan.types import (
 )
 
 CONTEXT_CHARS = 30
+MAX_HIDDEN_FINDINGS_PER_KIND = 20
+_CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 _HIDDEN_SNIPPET = 80
 
 
@@ -149,7 +152,7 @@ class Scanner:
                 errors.append(ReadError(ErrorKind.INTERNAL, f"检测器出错:{type(exc).__name__}: {exc}"))
         hits = allow(hits, norm, self.config)
         placed = [(h.part, to_finding(h, norm, built, self.config)) for h in merge_overlaps(hits)]
-        placed.extend(hidden_findings(norm, self.config))
+        placed.extend(hidden_findings(norm, self.config, {h.part for h in hits}))
         placed.sort(key=lambda pf: (pf[0], pf[1].start, pf[1].rule))
         findings = [f for _, f in placed]
         scored = score_file(findings, errors, self.config)
@@ -234,13 +237,24 @@ def to_finding(hit: Hit, norm: NormDocument, built: _Built, config: Config) -> F
     )
 
 
-def hidden_findings(norm: NormDocument, config: Config) -> list[tuple[int, Finding]]:
-    """One finding per hidden part that holds text: the layer itself must be looked at."""
+def hidden_findings(norm: NormDocument, config: Config, parts_with_hits: set[int]) -> list[tuple[int, Finding]]:
+    """One finding per hidden part that holds text: the layer itself must be looked at.
+
+    At most ``MAX_HIDDEN_FINDINGS_PER_KIND`` of each kind: a sheet with thousands of
+    hidden cells needs one look, not thousands of lines in the report.
+    """
     out = []
+    per_kind: dict[PartKind, int] = {}
     for npart in norm.parts:
         part = npart.part
         rule = HIDDEN_RULES.get(part.kind)
         if rule is None or config.rule_disabled(rule.id) or not part.text.strip():
+            continue
+        if (part.kind is PartKind.HTML_COMMENT and npart.index not in parts_with_hits
+                and len(_CJK_RE.findall(part.text)) < MIN_CJK_IN_HTML_COMMENT):
+            continue
+        per_kind[part.kind] = per_kind.get(part.kind, 0) + 1
+        if per_kind[part.kind] > MAX_HIDDEN_FINDINGS_PER_KIND:
             continue
         first = next(line for line in part.text.split("\n") if line.strip())
         start = part.text.index(first) + (len(first) - len(first.lstrip()))

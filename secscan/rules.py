@@ -12,14 +12,15 @@ from secscan.detect import DETECTORS
 from secscan.detect.base import Rule
 from secscan.types import Category, ErrorKind, PartKind, Severity
 
-# Hidden parts: the layer itself is a finding; its text is scanned by every detector too.
-# Template comments and document properties are everywhere, so they are informational
-# (low) unless a detector finds something inside them.
+# Hidden parts: the layer itself is a finding (review, as the SPEC says); its text is
+# scanned by every detector too.  Data in page scripts is informational: every CMS page
+# has some, and what matters in it is found by the other detectors.
 _HIDDEN_SEVERITY = {
-    PartKind.METADATA: Severity.LOW,
-    PartKind.HTML_COMMENT: Severity.LOW,
     PartKind.HTML_SCRIPT: Severity.LOW,
 }
+# An HTML comment with fewer Chinese characters than this is template scaffolding
+# (<!-- header start -->, <!-- 头部 -->), not hidden prose: no layer finding of its own.
+MIN_CJK_IN_HTML_COMMENT = 8
 
 HIDDEN_RULES: dict[PartKind, Rule] = {
     kind: Rule(

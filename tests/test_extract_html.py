@@ -61,12 +61,14 @@ def test_hidden_place_is_found_with_its_part(scan: Scanner, snippet: str, kind: 
         assert any(f.rule == f"hidden.{kind.value}" for f in report.findings)
 
 
-def test_meta_content_is_metadata(scan: Scanner) -> None:
+def test_meta_content_is_scanned_but_not_a_hidden_layer(scan: Scanner) -> None:
     head = f'<meta name="keywords" content="政务公开"><meta name="description" content="{MARK} 征求意见稿">'
     report = scan.scan_bytes(html_page(CLEAN_BODY, head), "page.html")
     hit = next(f for f in report.findings if f.rule == "marking.star_period")
-    assert hit.location.part is PartKind.METADATA
+    assert hit.location.part is PartKind.HTML_ATTRIBUTE and hit.location.label == "meta"
     assert report.verdict is Verdict.BLOCK
+    plain = scan.scan_bytes(html_page(CLEAN_BODY, '<meta name="description" content="某某市人民政府门户网站 政务公开栏目">'), "p.html")
+    assert plain.verdict is Verdict.PASS, [(f.rule, f.text) for f in plain.findings]
 
 
 def test_clean_page_passes_with_its_ordinary_furniture(scan: Scanner) -> None:

@@ -44,11 +44,21 @@ def test_errors_force_review_even_without_findings(scanner):
     assert report.verdict is Verdict.REVIEW and report.findings == ()
 
 
-def test_hidden_findings_are_low_for_template_comments():
-    report = Scanner().scan_document(Document("p.html", "text/html", (
-        Part(PartKind.BODY, "政务公开"), Part(PartKind.HTML_COMMENT, "header start"))))
-    assert [f.rule for f in report.findings] == ["hidden.html_comment"]
-    assert report.verdict is Verdict.PASS
+def test_template_comments_are_not_findings_but_hidden_prose_is_review():
+    template = Scanner().scan_document(Document("p.html", "text/html", (
+        Part(PartKind.BODY, "政务公开"), Part(PartKind.HTML_COMMENT, "header start 头部开始"))))
+    assert template.findings == () and template.verdict is Verdict.PASS
+    prose = Scanner().scan_document(Document("p.html", "text/html", (
+        Part(PartKind.BODY, "政务公开"), Part(PartKind.HTML_COMMENT, "原稿第三段已删去,涉及拆迁户补偿争议"))))
+    assert [f.rule for f in prose.findings] == ["hidden.html_comment"]
+    assert prose.verdict is Verdict.REVIEW
+
+
+def test_document_properties_are_review():
+    report = Scanner().scan_document(Document("a.docx", "docx", (
+        Part(PartKind.BODY, "关于开展植树活动的通知"), Part(PartKind.METADATA, "author: 张三\ncompany: ××县财政局"))))
+    assert [f.rule for f in report.findings] == ["hidden.metadata"]
+    assert report.verdict is Verdict.REVIEW
 
 
 def test_allow_phrase_and_disabled_rule():

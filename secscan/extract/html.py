@@ -334,7 +334,9 @@ def extract(data: bytes, name: str, limits: Limits) -> Document:
         parts.append(Part(PartKind.BODY, body))
     meta = _meta_lines(root)
     if meta:
-        parts.append(Part(PartKind.METADATA, "\n".join(meta), first_paragraph=None, label="meta"))
+        # <meta> description/keywords are on every CMS page and shown by search engines:
+        # scanned by every detector, but not a hidden layer of their own.
+        parts.append(Part(PartKind.HTML_ATTRIBUTE, "\n".join(meta), first_paragraph=None, label="meta"))
     if layers.attributes:
         parts.append(Part(PartKind.HTML_ATTRIBUTE, "\n".join(dict.fromkeys(layers.attributes)), first_paragraph=None))
     for i, (label, hidden) in enumerate(layers.hidden, 1):

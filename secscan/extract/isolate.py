@@ -215,7 +215,7 @@ def _preload() -> None:
 
 def default_extractor(config: object) -> ExtractFn:
     """The Scanner's extract function: isolated unless the configuration turns it off."""
-    if not getattr(config, "isolate", True) or not hasattr(os, "fork"):
+    if not config.isolate or not hasattr(os, "fork"):
         return extract_bytes
-    memory_mb = int(getattr(config, "max_memory_mb", DEFAULT_MEMORY_MB))
+    memory_mb = config.max_memory_mb
     return IsolatedExtractor(memory_bytes=memory_mb * 1024 * 1024)

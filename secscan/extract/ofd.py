@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from lxml import etree
 
 from secscan.extract.archive import extract_nested
-from secscan.extract.base import ExtractionAborted, Limits
-from secscan.extract.ooxml import Package, meaningful, resolve
+from secscan.extract.base import ExtractionAborted, Limits, meaningful
+from secscan.extract.ooxml import Package, resolve
 from secscan.types import Document, ErrorKind, Part, PartKind, ReadError
 
 MEDIA_TYPE = "application/ofd"

@@ -15,7 +15,7 @@ from pdfminer.pdftypes import PDFStream, resolve1
 from pdfminer.psparser import PSLiteral
 from pdfminer.utils import decode_text
 
-from secscan.extract.base import Limits
+from secscan.extract.base import Limits, meaningful
 
 _MAX_NODES = 20_000
 _MAX_XMP_BYTES = 4 * 1024 * 1024
@@ -26,11 +26,13 @@ INFO_LABELS = {
     "Title": "标题", "Author": "作者", "Subject": "主题", "Keywords": "关键词",
     "Creator": "创建程序", "Producer": "生成程序", "Company": "单位", "SourceModified": "源文件修改",
 }
-_INFO_SKIP = frozenset({"CreationDate", "ModDate", "Trapped"})
+# Dates and the names of the producing software are not leaks; the people are.
+_INFO_SKIP = frozenset({"CreationDate", "ModDate", "Trapped", "Producer", "Creator"})
 # XMP properties that never carry prose: dates, identifiers, technical flags.
 _XMP_SKIP = frozenset({
     "CreateDate", "ModifyDate", "MetadataDate", "DocumentID", "InstanceID", "OriginalDocumentID",
     "format", "Trapped", "PDFVersion", "part", "conformance", "about", "lang", "li-lang",
+    "CreatorTool", "Producer",
 })
 _XMP_PARSER_OPTS = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": False, "remove_comments": True, "recover": True}
 
@@ -116,7 +118,7 @@ def info_lines(doc: Any) -> list[str]:
         for key, value in as_dict(info).items():
             key = str(key)
             text = _clean(pdf_text(value))
-            if key not in _INFO_SKIP and text:
+            if key not in _INFO_SKIP and meaningful(text):
                 lines.append(f"{INFO_LABELS.get(key, key)}: {text}")
     return lines
 
@@ -157,7 +159,7 @@ def xmp_lines(doc: Any, limits: Limits) -> list[str]:
             while parent is not None and etree.QName(parent).namespace in {"http://www.w3.org/1999/02/22-rdf-syntax-ns#"}:
                 parent = parent.getparent()
             prop = etree.QName(parent).localname if name == "li" and parent is not None else name
-            if prop not in _XMP_SKIP:
+            if prop not in _XMP_SKIP and meaningful(text):
                 lines.append(f"XMP {prop}: {text}")
     return lines
 
