@@ -428,3 +428,14 @@ def test_every_rule_is_documented() -> None:
         for rule in spec.rules:
             assert rule.description and rule.reason and rule.title
             assert rule.id.startswith(("pii.", "cred."))
+
+
+def test_mobile_beside_an_office_hotline_in_a_public_notice_is_the_offices():
+    from secscan import Config, Scanner
+
+    scanner = Scanner(Config(use_model=False))
+    line = "监督电话:0376-12380  手机:13812345678\n"
+    notice = "关于干部任前公示的公告\n公示期间:2026年11月20日至26日。\n" + line
+    assert not [f for f in scanner.scan_text(notice).findings if f.rule == "pii.mobile"]
+    minutes = "会议记录\n与会人员反映情况。\n" + line
+    assert [f.text for f in scanner.scan_text(minutes).findings if f.rule == "pii.mobile"] == ["13812345678"]

@@ -150,6 +150,8 @@ _USCC_CUE_RE = re.compile(r"信用代码|社会信用|纳税人识别号|税号"
 _PHONE_LABEL_RE = re.compile(
     r"(?:(?:咨询|联系|监督|举报|投诉|服务|受理|报名|办公|值班|预约|求助|救助|公开)?(?:电话|热线|专线)(?:号码)?|联系方式|咨询)[::]?$"
 )
+# an office hotline earlier on the same line: 监督电话:0376-12380  手机:138…
+_OFFICE_LINE_RE = re.compile(r"(?:咨询|监督|举报|投诉|服务|受理|值班)(?:电话|热线)")
 _EMAIL_LABEL_RE = re.compile(r"(?:邮箱|信箱|邮件|e-?mail)(?:地址)?[::]?$", re.I)
 # words that make the number a person's even under an office-style label
 _PERSON_CUE_RE = re.compile(
@@ -321,6 +323,9 @@ class _Context:
         if cue:
             return f"附近有“{cue[-1]}”"
         if self.public and label_re.search(self.before(pos, 14)):
+            return None
+        line_start = self.part.text.rfind("\n", 0, pos) + 1
+        if self.public and label_re is _PHONE_LABEL_RE and _OFFICE_LINE_RE.search(self.part.text, line_start, pos):
             return None
         return ""
 
