@@ -8,11 +8,12 @@ Fault injection for the test suite: with ``SECSCAN_SERVE_FAULTS=1`` in the serve
 environment, an upload that starts with ``%SECSCAN-FAULT crash`` makes the worker exit
 as a crashing C parser would, and ``%SECSCAN-FAULT sleep`` makes it hang.  It is wired
 in through the pipeline's replaceable ``extract`` stage, so the production path is the
-same code with the real extractor.
+same code with the Scanner's own (isolated) extractor.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import time
@@ -20,7 +21,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from secscan.config import Config
-from secscan.extract import Limits, extract_bytes
+from secscan.extract import Limits
+from secscan.extract.isolate import ExtractFn, default_extractor
 from secscan.pipeline import Scanner
 from secscan.report.json import file_dict
 from secscan.types import Document
@@ -46,7 +48,9 @@ def init(config: Config) -> None:
     global _scanner
     # Ctrl-C reaches the whole process group; the server shuts the workers down itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    extract = _faulty_extract if os.environ.get(FAULTS_ENV) == "1" else extract_bytes
+    extract = None  # the Scanner's own: each file read in an isolated child (extract/isolate.py)
+    if os.environ.get(FAULTS_ENV) == "1":
+        extract = functools.partial(_faulty_extract, default_extractor(config))
     _scanner = Scanner(config, extract=extract).warm_up()
 
 
@@ -66,11 +70,12 @@ def scan(job: Job) -> dict[str, Any]:
     return file_dict(report, job.mask)
 
 
-def _faulty_extract(data: bytes, name: str, limits: Limits) -> Document:
+def _faulty_extract(real: ExtractFn, data: bytes, name: str, limits: Limits) -> Document:
+    # Faults strike in the worker itself, past the per-file child: what the pool must survive.
     if data.startswith(FAULT_PREFIX):
         fault = data[len(FAULT_PREFIX):].split(maxsplit=1)[0]
         if fault == b"crash":
             os._exit(70)
         if fault == b"sleep":
             time.sleep(3600)
-    return extract_bytes(data, name, limits)
+    return real(data, name, limits)
