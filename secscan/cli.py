@@ -122,21 +122,12 @@ def rules(fmt: str) -> None:
     import json
 
     from secscan.pipeline import Scanner
-    from secscan.rules import rule_table
+    from secscan.rules import rule_table, rules_payload
 
     scanner = Scanner()
     table = rule_table()
     if fmt == "json":
-        click.echo(json.dumps({
-            "secscan_version": __version__,
-            "lexicon_version": scanner.lexicon_version,
-            "model_version": scanner.model_version,
-            "rules": [
-                {"id": r.id, "category": r.category.value, "severity": r.severity.value, "title": r.title,
-                 "description": r.description}
-                for r in table.values()
-            ],
-        }, ensure_ascii=False, indent=2))
+        click.echo(json.dumps(rules_payload(scanner), ensure_ascii=False, indent=2))
         return
     click.echo(f"secscan {__version__}  词表 lexicon {scanner.lexicon_version}  模型 model {scanner.model_version}")
     for r in table.values():

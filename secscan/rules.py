@@ -7,10 +7,14 @@ layers, unreadable input) are declared here.
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING, Any
 
 from secscan.detect import DETECTORS
 from secscan.detect.base import Rule
 from secscan.types import Category, ErrorKind, PartKind, Severity
+
+if TYPE_CHECKING:
+    from secscan.pipeline import Scanner
 
 # Hidden parts: the layer itself is a finding (review, as the SPEC says); its text is
 # scanned by every detector too.  Data in page scripts is informational: every CMS page
@@ -62,3 +66,22 @@ def rule_table() -> dict[str, Rule]:
 def custom_rule(rule_id: str, category: Category, severity: Severity) -> Rule:
     """A rule for a user's own lexicon term whose rule id is not in the table."""
     return Rule(rule_id, category, severity, "自定义词表", "命中本单位自定义词表术语“{text}”({category_zh})")
+
+
+def version_payload(scanner: Scanner) -> dict[str, str]:
+    from secscan import __version__
+
+    return {"secscan_version": __version__, "lexicon_version": scanner.lexicon_version,
+            "model_version": scanner.model_version}
+
+
+def rules_payload(scanner: Scanner) -> dict[str, Any]:
+    """What ``secscan rules --format json`` and ``GET /v1/rules`` answer."""
+    return {
+        **version_payload(scanner),
+        "rules": [
+            {"id": r.id, "category": r.category.value, "severity": r.severity.value, "title": r.title,
+             "description": r.description}
+            for r in rule_table().values()
+        ],
+    }

@@ -25,7 +25,7 @@ from starlette.datastructures import UploadFile
 from secscan import __version__
 from secscan.pipeline import Scanner
 from secscan.report.json import file_dict
-from secscan.rules import rule_table
+from secscan.rules import rules_payload, version_payload
 from secscan.serve import schemas
 from secscan.serve.gate import ASGIApp, RequestGate
 from secscan.serve.pool import Outcome, PoolBusy, Result, ScanPool
@@ -63,23 +63,6 @@ def safe_name(raw: str | None, default: str) -> str:
     name = re.split(r"[/\\]", raw or "")[-1]
     name = _UNSAFE_NAME_RE.sub("", name).strip().lstrip(".")
     return name[:_NAME_MAX] or default
-
-
-def rules_payload(scanner: Scanner) -> dict[str, Any]:
-    """What ``secscan rules --format json`` prints."""
-    return {
-        **version_payload(scanner),
-        "rules": [
-            {"id": r.id, "category": r.category.value, "severity": r.severity.value, "title": r.title,
-             "description": r.description}
-            for r in rule_table().values()
-        ],
-    }
-
-
-def version_payload(scanner: Scanner) -> dict[str, str]:
-    return {"secscan_version": __version__, "lexicon_version": scanner.lexicon_version,
-            "model_version": scanner.model_version}
 
 
 def create_app(settings: ServeSettings) -> ASGIApp:
