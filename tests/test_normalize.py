@@ -45,7 +45,7 @@ def _reference(text: str) -> tuple[str, OffsetMap]:
         kept.append(text[prev:start])
         prev = end
     kept.append(text[prev:])
-    return "".join(kept).translate(fold_mod.build_table()), OffsetMap.from_deletions(runs)
+    return "".join(kept).translate(fold_mod._table()), OffsetMap.from_deletions(runs)
 
 
 ALPHABET = "ab机密機★☆ ,，\u3000\u200b\t\u00a0\ufeff\n１Ｚ𝐀🟉"

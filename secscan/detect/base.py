@@ -81,6 +81,20 @@ class NormPart:
     def matches_for(self, prefix: str) -> Iterable[LexMatch]:
         return (m for m in self.matches if m.entry.rule.startswith(prefix))
 
+    def matches_within(self, lo: int, hi: int) -> tuple[LexMatch, ...]:
+        """Matches inside normalized ``[lo, hi)`` (e.g. a line), found by bisection.
+
+        ``matches`` is sorted by start; scanning all of them per line is quadratic on a
+        long part with many matches.
+        """
+        first = bisect.bisect_left(self.matches, lo, key=_start)
+        last = bisect.bisect_left(self.matches, hi, key=_start)
+        return tuple(m for m in self.matches[first:last] if m.end <= hi)
+
+
+def _start(m: LexMatch) -> int:
+    return m.start
+
 
 @dataclass(frozen=True)
 class NormDocument:
