@@ -82,14 +82,20 @@ def in_head(doc: NormDocument, part: NormPart, pos: int, head_lines: int) -> boo
     return nonempty < head_lines
 
 
-def fills_line(part: NormPart, match: LexMatch, line_matches: list[LexMatch]) -> bool:
+LINE_SCOPES = frozenset({"line", "head", "companion"})
+
+
+def fills_line(part: NormPart, match: LexMatch) -> bool:
     """The line holds nothing but marking terms, companions and punctuation."""
     lo, hi = part.line_bounds(match.start)
-    line = part.text[lo:hi]
-    for m in sorted(line_matches, key=lambda m: m.start - m.end):
-        if lo <= m.start and m.end <= hi:
-            line = line[: m.start - lo] + " " * (m.end - m.start) + line[m.end - lo :]
-    return not _FILLER_RE.sub("", line)
+    inside = [m for m in part.matches_within(lo, hi) if m.entry.scope in LINE_SCOPES]
+    covered = sum(m.end - m.start for m in inside)
+    if hi - lo > 4 * covered + 16:  # a sentence, not a marking line: decided without copying it
+        return False
+    line = list(part.text[lo:hi])
+    for m in inside:
+        line[m.start - lo:m.end - lo] = " " * (m.end - m.start)
+    return not _FILLER_RE.sub("", "".join(line))
 
 
 def build(config, lexicon):
@@ -97,12 +103,11 @@ def build(config, lexicon):
 
     def detect(doc: NormDocument) -> Iterator[Hit]:
         for part in doc.parts:
-            linelike = [m for m in part.matches if m.entry.scope in ("line", "head", "companion")]
             for m in part.matches:
                 scope = m.entry.scope
                 if scope in ("trigger", "companion"):
                     continue
-                if scope in ("line", "head") and not fills_line(part, m, linelike):
+                if scope in ("line", "head") and not fills_line(part, m):
                     continue
                 if scope == "head" and not in_head(doc, part, m.start, head_lines):
                     continue

@@ -80,6 +80,8 @@ _CONDITION_RE = re.compile(r"(?:解密条件[::]?)?([^\n,。;,;]{1,20}?前|解�
 _DECLASS_RE = re.compile(r"(?:已?解密|已撤销|撤销密级|密级已解除)")
 _FIELD_RE = re.compile(r"[::\t]*(绝密|机密|秘密)")
 _HEAD_FILLER_RE = re.compile(r"[\s\W_★]+|特急|加急|特提|平急|急件|份号|密级|\d{5,7}|级")
+# A 版头 line holding a bare 密级 (with 份号, 紧急程度, brackets, spaces) is short.
+_MAX_MARK_LINE = 48
 _SCOPE_RE = re.compile(r"限[^\n,。;,;]{1,20}?范围内?(?:传达|知悉|阅读|阅知|使用|传阅|阅)")
 
 
@@ -155,8 +157,9 @@ def build(config, lexicon):
                             yield hit
                         continue
                     lo, hi = part.line_bounds(m.start)
-                    line = text[lo:hi]
-                    if _HEAD_FILLER_RE.sub("", line.replace(level, "", 1)):
+                    if hi - lo > _MAX_MARK_LINE:  # running text: decided without copying the line
+                        continue
+                    if _HEAD_FILLER_RE.sub("", text[lo:hi].replace(level, "", 1)):
                         continue
                     if in_head(doc, part, m.start, head_lines):
                         copy = re.search(r"\d{5,7}", text[max(0, lo - 20):hi + 20])
