@@ -31,20 +31,34 @@ HIDDEN_RULES: dict[PartKind, Rule] = {
         f"hidden.{kind.value}",
         Category.HIDDEN_CONTENT,
         _HIDDEN_SEVERITY.get(kind, Severity.MEDIUM),
-        f"隐藏内容:{kind.zh}",
+        kind.zh,
         f"文件含{kind.zh},读者看不到但随文件一并发布,发布前须核对并清除",
     )
     for kind in PartKind
     if kind.hidden
 }
 
+_UNREADABLE_TITLES = {
+    ErrorKind.ENCRYPTED: "文件已加密",
+    ErrorKind.CORRUPT: "文件损坏或被截断",
+    ErrorKind.UNSUPPORTED: "不支持的格式",
+    ErrorKind.IMAGE_ONLY: "只有图像没有文字层",
+    ErrorKind.TOO_LARGE: "超过大小上限",
+    ErrorKind.TIMEOUT: "超过时间上限",
+    ErrorKind.MISSING_TOOL: "缺少读取工具",
+    ErrorKind.INTERNAL: "内部错误",
+}
+
+# Read errors are reported in a file's ``errors`` (SPEC), not as findings; these rows
+# document their kinds in ``secscan rules`` and give SARIF its notification ids.
 UNREADABLE_RULES: dict[ErrorKind, Rule] = {
     kind: Rule(
         f"unreadable.{kind.value}",
         Category.UNREADABLE,
         Severity.MEDIUM,
-        "无法完整审查",
+        _UNREADABLE_TITLES[kind],
         "{message};未能完整读取的文件不能判为可公开,须人工审查",
+        "Forces at least review: secscan fails closed.",
     )
     for kind in ErrorKind
 }

@@ -39,6 +39,8 @@ POSITIVE = [
     ("此件限县处级以上领导干部范围内传达\n", "internal.limited_scope", "限县处级以上领导干部范围内传达"),
     ("不予公开\n关于某某同志问题的调查报告\n", "internal.not_public", "不予公开"),
     ("内部\n关于某项工作的通报\n", "internal.internal_line", "内部"),
+    ("涉密文件\n关于某项工作的请示\n", "marking.secret_carrier", "涉密文件"),
+    ("机密★10年 已解密\n关于某项工作的通知\n", "marking.declassified", "机密★10年 已解密"),
 ]
 
 
@@ -70,6 +72,8 @@ def test_marking_found_with_exact_original_text(scanner, text, rule, matched):
         "密级:无\n公开方式:主动公开",
         "会议限定了发言时间。",
         "这份文件很机密,大家都知道吗",
+        "各单位要加强涉密文件管理,严防失泄密。",
+        "档案馆对到期档案开展解密审查工作。",
     ],
 )
 def test_running_text_is_not_a_marking(scanner, text):
@@ -111,3 +115,11 @@ def test_marking_in_header_part_of_a_page(scanner):
     doc = Document("x.docx", "docx", (Part(PartKind.BODY, "正文第一段。\n正文第二段。"), Part(PartKind.HEADER, "秘密", label="第1节")))
     report = scanner.scan_document(doc)
     assert [(f.rule, f.location.part.value) for f in report.findings] == [("marking.bare_head", "header")]
+
+
+def test_declassified_marking_is_review():
+    from secscan import Config, Scanner
+
+    report = Scanner(Config(today="2026-11-23")).scan_text("机密★10年 已解密\n关于某项工作的通知\n")
+    assert [f.rule for f in report.findings] == ["marking.declassified"]
+    assert report.verdict.value == "review"

@@ -19,10 +19,12 @@ RULES = (
     Rule(
         "marking.contains_secret", Category.CLASSIFICATION_MARKING, Severity.HIGH, "含国家秘密声明",
         "文中声明“{text}”,表明载体含国家秘密(保守国家秘密法),不得公开",
+        "Anywhere: a statement that the carrier holds a state secret is never ordinary prose.",
     ),
     Rule(
         "marking.secret_carrier", Category.CLASSIFICATION_MARKING, Severity.HIGH, "涉密载体标识",
         "单独成行的“{text}”标明本件为涉密载体,不得公开",
+        "Only when 涉密文件/涉密资料 fills its line (a cover or 发文稿纸 field); in a sentence it is a word.",
     ),
     Rule(
         "internal.work_secret", Category.INTERNAL_MARKING, Severity.HIGH, "工作秘密标识",
@@ -37,18 +39,22 @@ RULES = (
     Rule(
         "internal.keep_internal", Category.INTERNAL_MARKING, Severity.HIGH, "内部资料标识",
         "“{text}”是内部资料的保管标识,不得公开",
+        "The combined phrase only (内部资料 注意保存): 内部资料 alone is common in articles about secrecy work.",
     ),
     Rule(
         "internal.no_forward", Category.INTERNAL_MARKING, Severity.HIGH, "禁止外传",
         "“{text}”限制了知悉范围,带此要求的文稿不得公开",
+        "Phrases that restrict the text itself (请勿外传, 不得外传, 暂不外传); 不宜公开/暂不公开 only on a line of their own.",
     ),
     Rule(
         "internal.reference_only", Category.INTERNAL_MARKING, Severity.HIGH, "仅供内部参考",
         "“{text}”表明材料仅限内部使用,不得公开",
+        "仅供内部参考/使用 anywhere; 内部参阅 only on a line of its own.",
     ),
     Rule(
         "internal.telegram", Category.INTERNAL_MARKING, Severity.HIGH, "内部明电",
         "“{text}”是内部电报的标识,内部明电不得公开",
+        "内部明电 anywhere: it names the telegram's own handling class.",
     ),
     Rule(
         "internal.not_public", Category.INTERNAL_MARKING, Severity.HIGH, "不予公开标识",

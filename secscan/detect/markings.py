@@ -29,18 +29,22 @@ RULES = (
     Rule(
         "marking.star_period", Category.CLASSIFICATION_MARKING, Severity.HIGH, "密级★保密期限",
         "密级标志:{level}级,保密期限{period}(" + _BASIS + "),载有国家秘密,不得公开",
+        "A 密级 word joined by ★ (or ☆ * ＊, after folding) to a period: 10年, 6个月, 长期. Skipped only when quoted or cued as an example inside a longer sentence.",
     ),
     Rule(
         "marking.star_date", Category.CLASSIFICATION_MARKING, Severity.HIGH, "密级★解密时间",
         "密级标志:{level}级,解密时间{date}(" + _BASIS + "),载有国家秘密,不得公开",
+        "密级★ followed by a 解密 date that has not passed yet.",
     ),
     Rule(
         "marking.star_condition", Category.CLASSIFICATION_MARKING, Severity.HIGH, "密级★解密条件",
         "密级标志:{level}级,解密条件“{condition}”(" + _BASIS + "),载有国家秘密,不得公开",
+        "密级★ followed by a condition: …前 within 20 characters, or 解密条件:….",
     ),
     Rule(
         "marking.star_bare", Category.CLASSIFICATION_MARKING, Severity.HIGH, "密级★(未标期限)",
         "密级标志:{level}级,未标保密期限(按规定视为{default_period}),载有国家秘密,不得公开",
+        "密级★ with nothing after it: the default periods apply (绝密30年, 机密20年, 秘密10年).",
     ),
     Rule(
         "marking.expired", Category.CLASSIFICATION_MARKING, Severity.MEDIUM, "已届满的密级标志",
@@ -50,22 +54,27 @@ RULES = (
     Rule(
         "marking.declassified", Category.CLASSIFICATION_MARKING, Severity.MEDIUM, "已解密或已撤销的标志",
         "“{text}”显示该件曾标密并已解密或撤销标志,须核对解密审批后方可公开",
+        "A marking followed by 解密/已解密/已撤销: review, the 解密 approval must be checked.",
     ),
     Rule(
         "marking.bare_head", Category.CLASSIFICATION_MARKING, Severity.HIGH, "版头密级",
         "版头单独成行的密级“{level}”(" + _BASIS + "{copy}),载有国家秘密,不得公开",
+        "A bare 绝密/机密/秘密 alone on a line (with 份号, 紧急程度, brackets) among the first head_lines non-empty lines, or in a header/footer.",
     ),
     Rule(
         "marking.bare_line", Category.CLASSIFICATION_MARKING, Severity.MEDIUM, "单独成行的密级",
         "密级“{level}”单独成行(不在版头),可能是段落标密或分节标志,需人工核实",
+        "The same bare line outside the head: a paragraph marking or a quiz answer; review, not block.",
     ),
     Rule(
         "marking.level_field", Category.CLASSIFICATION_MARKING, Severity.HIGH, "密级栏",
         "密级栏填写为“{level}”,表明本件定为{level}级国家秘密,不得公开",
+        "密级 directly followed by a level (密级:秘密, a form's 密级 cell); 密级分为… in a sentence does not match.",
     ),
     Rule(
         "internal.limited_scope", Category.INTERNAL_MARKING, Severity.HIGH, "限定知悉范围",
         "“{text}”限定了传达或知悉范围,限定范围的文件不得公开",
+        "限…范围内传达/知悉/阅读 within 20 characters; ordinary sentences with 限定/限时 do not have the 范围 form.",
     ),
 )
 
