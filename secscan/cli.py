@@ -129,7 +129,8 @@ def rules(fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(rules_payload(scanner), ensure_ascii=False, indent=2))
         return
-    click.echo(f"secscan {__version__}  词表 lexicon {scanner.lexicon_version}  模型 model {scanner.model_version}")
+    click.echo(f"secscan {__version__}  词表 lexicon {scanner.lexicon_version}  模型 model {scanner.model_version}"
+               f"  匹配引擎 engine {scanner.matcher_engine}")
     for r in table.values():
         click.echo(f"{r.id:<32} {r.category.value:<24} {r.severity.value:<7} {r.category.zh}:{r.title}")
         if r.description:

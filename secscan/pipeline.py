@@ -91,6 +91,10 @@ class Scanner:
         return self._build().lexicon.version
 
     @property
+    def matcher_engine(self) -> str:
+        return self._build().lexicon.matcher.engine
+
+    @property
     def model_version(self) -> str:
         from secscan.detect.classifier import model_version
 
