@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from concurrent.futures import Future
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from secscan.audit.fetch import Fetcher
 from secscan.audit.report import ReportOptions, build_report, load_baseline, render_csv
 from secscan.audit.sources import Filters, open_source
 from secscan.audit.store import StoreError
+from secscan.audit.worker import Job, scan_job
 from secscan.cli import main
 from secscan.types import Verdict
 
@@ -173,3 +175,46 @@ def test_cli_run_exit_code_list_and_resume_rules(tmp_path: Path) -> None:
         with pytest.raises(StoreError, match="other lexicon"):
             run_audit([open_source(str(tmp_path / "site"), Fetcher())], store, CONFIG, jobs=1, resume=True,
                       progress=False)
+
+
+class InlineEngine:
+    """Runs the scan function in this process; documents named ``bad*`` make the 'worker' die."""
+
+    slots = 2
+    window = 4
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+
+    def submit(self, job: Job) -> Future:
+        future: Future = Future()
+        if job.name.startswith("bad"):
+            future.set_exception(RuntimeError("worker lost"))
+        else:
+            future.set_result(scan_job(job, self.config))
+        return future
+
+    def wait_some(self, futures: set) -> tuple[set, set]:
+        return set(futures), set()
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_lost_worker_is_recorded_as_review_and_retried_next_audit(tmp_path: Path, capsys) -> None:
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "bad.txt").write_text(NOTICE, encoding="utf-8")
+    (tmp_path / "site" / "good.txt").write_text("秘密★5年\n" + NOTICE, encoding="utf-8")
+    db = tmp_path / "a.db"
+    with AuditStore(db) as store:
+        source = open_source(str(tmp_path / "site"), Fetcher())
+        first = run_audit([source], store, CONFIG, engine=InlineEngine(CONFIG), progress=True)
+    assert "审查" in capsys.readouterr().err  # the progress bar went to stderr
+    assert first.failed == 1 and first.documents == 2 and first.verdicts == {"review": 1, "block": 1}
+    bad = next(r for r in rows(db) if r.doc.path.endswith("bad.txt"))
+    assert bad.verdict is Verdict.REVIEW and "worker lost" in bad.errors[0].message
+    with AuditStore(db) as store:
+        (tmp_path / "site" / "bad.txt").rename(tmp_path / "site" / "fine.txt")
+        second = run_audit([source], store, CONFIG, engine=InlineEngine(CONFIG), progress=False)
+    assert second.scanned == 1 and second.reused == 1  # only the failed content is scanned again
+    assert second.verdicts == {"pass": 1, "block": 1}

@@ -37,7 +37,7 @@ def run_cmd(sources: tuple[str, ...], db_path: str, jobs: int | None, resume: bo
             config_path: str | None, no_model: bool, quiet: bool) -> None:
     """Scan every document of SOURCE... (folder, WARC/WARC.gz, file of URLs or paths, sitemap URL) into --db.
 
-    Exit code: the worst verdict met (0 pass, 3 review, 4 block), as for ``secscan scan``.
+    Exit code: the worst verdict of the audit (0 pass, 3 review, 4 block), as for secscan scan.
     """
     from secscan.audit.fetch import Fetcher, FetchPolicy
     from secscan.audit.runner import run_audit

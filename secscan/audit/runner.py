@@ -14,8 +14,9 @@ import multiprocessing
 import os
 import sys
 import time
+import weakref
 from collections.abc import Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -32,6 +33,7 @@ from secscan.types import ErrorKind, ReadError, Verdict
 
 class Engine(Protocol):
     slots: int
+    window: int  # documents in flight at most: keeps every worker busy, and memory bounded
 
     def submit(self, job: Job) -> Any: ...
 
@@ -41,12 +43,22 @@ class Engine(Protocol):
 
 
 class LocalEngine:
-    """A process pool; each worker builds its scanner once, in the initializer."""
+    """A process pool; each worker builds its scanner once, in the initializer.
+
+    A worker that dies (a crash in a C extension, the OOM killer) breaks the whole pool:
+    the pool is started again, and the documents that were in flight are recorded as
+    failed.  A pool that keeps breaking with nothing scanned in between stops the audit.
+    """
+
+    max_restarts = 3
 
     def __init__(self, config: Config, jobs: int) -> None:
         self.config = config
         self.slots = max(1, jobs)
+        self.window = 4 * self.slots
+        self._restarts = 0
         self._pool = self._new_pool()
+        self._current: weakref.WeakSet[Future[Outcome]] = weakref.WeakSet()
 
     def _new_pool(self) -> ProcessPoolExecutor:
         # forkserver: fetcher threads may be running in the client, and fork() with
@@ -56,20 +68,31 @@ class LocalEngine:
             self.slots, mp_context=multiprocessing.get_context(method), initializer=init_worker, initargs=(self.config,)
         )
 
-    def submit(self, job: Job) -> Any:
+    def submit(self, job: Job) -> Future[Outcome]:
         try:
-            return self._pool.submit(scan_job, job, self.config)
+            future = self._pool.submit(scan_job, job, self.config)
         except BrokenProcessPool:
             self.restart()
-            return self._pool.submit(scan_job, job, self.config)
+            future = self._pool.submit(scan_job, job, self.config)
+        self._current.add(future)
+        return future
 
     def wait_some(self, futures: set[Any]) -> tuple[set[Any], set[Any]]:
         done, pending = wait(futures, return_when=FIRST_COMPLETED)
+        broken = [f for f in done if isinstance(f.exception(), BrokenProcessPool)]
+        if any(f in self._current for f in broken):
+            self.restart()
+        elif len(broken) < len(done):
+            self._restarts = 0
         return set(done), set(pending)
 
     def restart(self) -> None:
+        self._restarts += 1
+        if self._restarts > self.max_restarts:
+            raise RuntimeError("scan worker processes keep dying at start; see the errors above")
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._pool = self._new_pool()
+        self._current = weakref.WeakSet()
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -79,23 +102,30 @@ class DaskEngine:
     """The same scan function on a Dask cluster; the scanner is cached per worker process."""
 
     def __init__(self, config: Config, scheduler: str | Any) -> None:
-        from distributed import Client
+        from distributed import Client, as_completed
 
         self._own = not isinstance(scheduler, Client)
         self.client = Client(scheduler) if self._own else scheduler
         self.client.run(init_worker, config)  # build the matcher on every worker before the first task
         self._config = self.client.scatter(config, broadcast=True)
+        self._completed = as_completed()
         threads = sum(self.client.nthreads().values())
         self.slots = max(1, threads)
+        # A task's round trip through the scheduler is a few milliseconds, as long as a
+        # small document's scan: keep more in flight so that workers never wait.
+        self.window = 32 * self.slots
 
     def submit(self, job: Job) -> Any:
-        return self.client.submit(scan_job, job, self._config, pure=False)
+        future = self.client.submit(scan_job, job, self._config, pure=False)
+        self._completed.add(future)
+        return future
 
     def wait_some(self, futures: set[Any]) -> tuple[set[Any], set[Any]]:
-        from distributed import wait as dask_wait
-
-        done, pending = dask_wait(list(futures), return_when="FIRST_COMPLETED")
-        return set(done), set(pending)
+        # One as_completed for the whole audit: distributed.wait() per call would cost
+        # time proportional to the window on every completion.
+        done = {next(self._completed)}
+        done.update(self._completed.next_batch(block=False))
+        return done, futures - done
 
     def close(self) -> None:
         if self._own:
@@ -117,7 +147,7 @@ class AuditSummary:
     bytes: int = 0
     scanned_bytes: int = 0
     seconds: float = 0.0
-    verdicts: dict[str, int] = field(default_factory=dict)
+    verdicts: dict[str, int] = field(default_factory=dict)  # documents of the whole audit by verdict
 
     @property
     def docs_per_second(self) -> float:
@@ -199,8 +229,6 @@ class _Audit:
         try:
             outcome: Outcome = future.result()
         except BrokenProcessPool as exc:
-            if isinstance(self.engine, LocalEngine):
-                self.engine.restart()
             return self._failed(digest, f"扫描进程异常退出:{exc}")
         except Exception as exc:  # a worker lost (Dask KilledWorker, …): the document is recorded, not lost
             return self._failed(digest, f"扫描失败:{type(exc).__name__}: {exc}")
@@ -221,8 +249,7 @@ class _Audit:
                        "", 0.0, "")
 
     def _record(self, origin: Origin, digest: str, size: int) -> None:
-        verdict = self.store.record_document(self.summary.audit_id, origin, digest, self.versions.scan_key, size)
-        self.summary.verdicts[verdict] = self.summary.verdicts.get(verdict, 0) + 1
+        self.store.record_document(self.summary.audit_id, origin, digest, self.versions.scan_key, size)
         self.summary.documents += 1
         self.progress.advance()
 
@@ -243,23 +270,27 @@ def run_audit(
     config: Config,
     *,
     jobs: int | None = None,
-    engine: str = "local",
+    engine: str | Engine = "local",
     scheduler: str | Any = None,
     resume: bool = False,
     progress: bool | None = None,
 ) -> AuditSummary:
     """Audit ``sources`` into ``store``; returns the counts of this run.
 
-    ``progress`` None shows a bar on stderr only when it is a terminal.
+    ``engine`` is "local" (a pool of ``jobs`` processes), "dask" (on ``scheduler``: an
+    address or a ``distributed.Client``) or any :class:`Engine`.  ``progress`` None shows
+    a bar on stderr only when it is a terminal.
     """
     versions = versions_for(config)
     audit_id, resumed = store.begin_audit([s.label for s in sources], versions, resume=resume)
     summary = AuditSummary(audit_id, resumed, versions.scan_key)
     started = time.perf_counter()
-    if engine == "dask":
+    if not isinstance(engine, str):
+        runner: Engine = engine
+    elif engine == "dask":
         if scheduler is None:
             raise ValueError("the dask engine needs a scheduler address (--scheduler tcp://host:8786)")
-        runner: Engine = DaskEngine(config, scheduler)
+        runner = DaskEngine(config, scheduler)
     elif engine == "local":
         runner = LocalEngine(config, jobs or os.cpu_count() or 1)
     else:
@@ -267,7 +298,7 @@ def run_audit(
     show = sys.stderr.isatty() if progress is None else progress
     try:
         with _ProgressBar(show, sources, store, audit_id) as bar:
-            audit = _Audit(store, runner, config, versions, summary, bar, window=4 * runner.slots)
+            audit = _Audit(store, runner, config, versions, summary, bar, window=runner.window)
             for item in iter_items(sources, lambda key: store.has_origin(audit_id, key)):
                 audit.add(item)
             audit.drain()
@@ -275,6 +306,7 @@ def run_audit(
         runner.close()
         summary.seconds = time.perf_counter() - started
         store.commit()
+    summary.verdicts = store.counts(audit_id)[0]  # the whole audit, resumed parts included
     store.finish_audit(audit_id, summary.as_dict())
     return summary
 

@@ -85,14 +85,17 @@ class FolderSource:
     def label(self) -> str:
         return str(self.root)
 
-    def _walk(self) -> Iterator[tuple[Path, str]]:
-        for top, dirs, files in os.walk(self.root):
+    def _walk(self) -> Iterator[tuple[str, str]]:
+        """(absolute path, relative posix path) of every wanted file, in sorted order."""
+        root = str(self.root.resolve())
+        cut = len(root) + 1
+        for top, dirs, files in os.walk(root):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             for name in sorted(files):
                 if name.startswith("."):
                     continue
-                path = Path(top) / name
-                rel = path.relative_to(self.root).as_posix()
+                path = os.path.join(top, name)
+                rel = path[cut:].replace(os.sep, "/")
                 if self.filters.wants(rel):
                     yield path, rel
 
@@ -101,12 +104,10 @@ class FolderSource:
 
     def items(self, skip: Skip) -> Iterator[Item]:
         for path, rel in self._walk():
-            key = str(path.resolve())
-            if skip(key):
+            if skip(path):
                 continue
             section = rel.split("/", 1)[0] if "/" in rel else ROOT_SECTION
-            origin = Origin(key, "file", section, path=str(path))
-            yield _read_file(origin, path, self.max_bytes)
+            yield _read_file(Origin(path, "file", section, path=path), Path(path), self.max_bytes)
 
 
 def _read_file(origin: Origin, path: Path, max_bytes: int) -> Item:
