@@ -16,10 +16,11 @@ from click.testing import CliRunner
 from secscan import Config
 from secscan.audit import AuditStore, run_audit
 from secscan.audit.fetch import Fetcher
-from secscan.audit.report import ReportOptions, build_report, load_baseline, render_csv
+from secscan.audit.report import ReportOptions, ReviewedFindings, build_report, render_csv
 from secscan.audit.sources import Filters, open_source
 from secscan.audit.store import StoreError
 from secscan.audit.worker import Job, scan_job
+from secscan.baseline import FORMAT_VERSION, load_baseline
 from secscan.cli import main
 from secscan.types import Verdict
 
@@ -104,13 +105,18 @@ def test_baseline_of_reviewed_findings_is_honoured(two_audits, tmp_path: Path) -
     db, _, _ = two_audits
     (marked,) = [r for r in rows(db) if r.doc.path.endswith("marked.txt")]
     baseline = tmp_path / "baseline.json"
-    baseline.write_text(json.dumps({"files": [{"path": marked.doc.path, "findings": [
-        {"rule": f.rule, "fingerprint": f.fingerprint} for f in marked.findings]}]}), encoding="utf-8")
-    left = rows(db, baseline=load_baseline(baseline))
+
+    def write(key: str) -> ReviewedFindings:
+        entries = [{"fingerprint": f.fingerprint, "rule": f.rule, "count": 1} for f in marked.findings]
+        baseline.write_text(json.dumps({"secscan_baseline": FORMAT_VERSION, "files": {key: entries}}), encoding="utf-8")
+        return ReviewedFindings(load_baseline(baseline))
+
+    left = rows(db, baseline=write(marked.doc.path))
     assert not any(r.doc.path.endswith("marked.txt") for r in left) and len(left) == 4
-    # a bare list of fingerprints clears them wherever they are
-    baseline.write_text(json.dumps([f.fingerprint for f in marked.findings]), encoding="utf-8")
-    assert len(rows(db, baseline=load_baseline(baseline))) == 4
+    # written from inside the site's folder (relative paths), it still applies
+    assert len(rows(db, baseline=write(Path(marked.doc.path).name))) == 4
+    # the same findings under another name are not cleared
+    assert len(rows(db, baseline=write("elsewhere/marked.txt"))) == 5
 
 
 def test_jsonl_csv_html_through_the_cli(two_audits, tmp_path: Path) -> None:

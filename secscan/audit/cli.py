@@ -92,13 +92,14 @@ def report_cmd(db_path: str, fmt: str, audit_id: int | None, since: int | None, 
                include_pass: bool, top: int, limit: int | None, mask: bool, config_path: str | None,
                output: str | None) -> None:
     """The ranked list of what must come down, highest score first, grouped by site section."""
-    from secscan.audit.report import RENDERERS, ReportOptions, build_report, load_baseline
+    from secscan.audit.report import RENDERERS, ReportOptions, ReviewedFindings, build_report
     from secscan.audit.store import AuditStore, StoreError
+    from secscan.baseline import load_baseline
     from secscan.cli import _config
     from secscan.config import find_config
 
     try:
-        loaded = load_baseline(baseline) if baseline else None
+        loaded = ReviewedFindings(load_baseline(baseline)) if baseline else None
     except (ValueError, OSError) as exc:
         raise click.UsageError(f"基线文件有误 (bad baseline): {exc}") from exc
     options = ReportOptions(audit_id, since, loaded, Verdict.PASS if include_pass else Verdict.REVIEW, top, limit, mask)

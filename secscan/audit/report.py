@@ -13,6 +13,7 @@ import csv
 import html
 import io
 import json
+import posixpath
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -20,52 +21,46 @@ from pathlib import Path
 from typing import Any
 
 from secscan.audit.store import AuditStore, StoredDocument
+from secscan.baseline import Baseline, path_key
 from secscan.config import Config
 from secscan.report.json import finding_dict
 from secscan.score import score_file
 from secscan.types import Category, ErrorKind, Finding, Location, PartKind, ReadError, Severity, Verdict
 
 
-@dataclass(frozen=True)
-class Baseline:
-    """Reviewed findings: fingerprints cleared everywhere, or only for one path/URL."""
+class ReviewedFindings:
+    """A baseline (``secscan scan --write-baseline``) matched against audit documents.
 
-    anywhere: frozenset[str] = frozenset()
-    by_origin: frozenset[tuple[str, str]] = frozenset()
+    A baseline entry applies to a document when its path is the document's path or URL,
+    or a relative path the document's path ends with (a baseline written from inside the
+    site's folder matches the audit's absolute paths).
+    """
 
-    def covers(self, doc: StoredDocument, fingerprint: str) -> bool:
-        if fingerprint in self.anywhere:
-            return True
-        return any((o, fingerprint) in self.by_origin for o in (doc.path, doc.url, doc.origin) if o)
+    def __init__(self, baseline: Baseline) -> None:
+        self._exact = {key: {e.fingerprint for e in entries} for key, entries in baseline.files.items()}
+        self._by_name: dict[str, list[str]] = {}
+        for key in self._exact:
+            if not key.startswith("/") and "://" not in key:
+                self._by_name.setdefault(posixpath.basename(key), []).append(key)
 
-
-def load_baseline(path: str | Path) -> Baseline:
-    """Read any JSON that holds ``fingerprint`` keys; a ``path``/``url`` beside them scopes them."""
-    anywhere: set[str] = set()
-    scoped: set[tuple[str, str]] = set()
-
-    def walk(node: Any, where: str | None) -> None:
-        if isinstance(node, dict):
-            where = node.get("path") or node.get("url") or where
-            if isinstance(node.get("fingerprint"), str):
-                (scoped.add((where, node["fingerprint"])) if where else anywhere.add(node["fingerprint"]))
-            for value in node.values():
-                walk(value, where)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value, where)
-        elif isinstance(node, str) and where is None and len(node) == 16 and all(c in "0123456789abcdef" for c in node):
-            anywhere.add(node)  # a bare list of fingerprints
-
-    walk(json.loads(Path(path).read_text(encoding="utf-8")), None)
-    return Baseline(frozenset(anywhere), frozenset(scoped))
+    def fingerprints(self, doc: StoredDocument) -> set[str]:
+        found: set[str] = set()
+        for origin in (doc.path, doc.url, doc.origin):
+            if origin:
+                found |= self._exact.get(path_key(origin) if origin == doc.path else origin, set())
+        if doc.path:
+            full = path_key(doc.path)
+            for key in self._by_name.get(posixpath.basename(full), ()):
+                if full.endswith("/" + key):
+                    found |= self._exact[key]
+        return found
 
 
 @dataclass(frozen=True)
 class ReportOptions:
     audit: int | None = None  # None: the latest
     since: int | None = None
-    baseline: Baseline | None = None
+    baseline: ReviewedFindings | None = None
     min_verdict: Verdict = Verdict.REVIEW
     top: int = 5
     limit: int | None = None
@@ -147,7 +142,8 @@ def _rows(store: AuditStore, audit: int, options: ReportOptions, config: Config)
                 findings = [f for f in findings if f.fingerprint in fresh]
                 errors = []  # an error is not a finding: "new since" lists findings
             if options.baseline is not None:
-                findings = [f for f in findings if not options.baseline.covers(doc, f.fingerprint)]
+                reviewed = options.baseline.fingerprints(doc)
+                findings = [f for f in findings if f.fingerprint not in reviewed]
             scored = score_file(findings, errors, config)
             verdict, score = scored.verdict, scored.score
         elif verdict.rank < options.min_verdict.rank:
