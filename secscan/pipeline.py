@@ -19,12 +19,12 @@ from secscan import __version__
 from secscan.allowlist import allow
 from secscan.config import Config
 from secscan.detect import DETECTORS
-from secscan.detect.base import DetectFn, DetectorSpec, LexMatch, NormDocument, NormPart, Rule
+from secscan.detect.base import DetectFn, DetectorSpec, LexMatch, NormDocument, NormPart, Rule, newlines_before
 from secscan.extract import Limits
 from secscan.extract.isolate import default_extractor
 from secscan.lexicon import Lexicon, load_lexicon
 from secscan.normalize import fold_term, normalize
-from secscan.rules import HIDDEN_RULES, MIN_CJK_IN_HTML_COMMENT, custom_rule, rule_table
+from secscan.rules import HIDDEN_RULES, METADATA_IDENTITY_FIELDS, MIN_CJK_IN_HTML_COMMENT, custom_rule, rule_table
 from secscan.score import finding_weight, score_file
 from secscan.types import (
     Category,
@@ -171,10 +171,12 @@ def _error_doc(name: str, kind: ErrorKind, message: str) -> Document:
 
 
 def normalize_document(doc: Document, lexicon: Lexicon) -> NormDocument:
+    entries, find = lexicon.entries, lexicon.matcher.find
     parts = []
     for i, part in enumerate(doc.parts):
         text, offsets = normalize(part.text)
-        matches = tuple(LexMatch(s, e, entry) for s, e, entry in lexicon.find(text))
+        # straight from the matcher's (start, end, index) to LexMatch: no tuple in between
+        matches = tuple([LexMatch(s, e, entries[k]) for s, e, k in find(text)])
         parts.append(NormPart(i, part, text, offsets, matches))
     return NormDocument(doc, tuple(parts))
 
@@ -195,7 +197,7 @@ def merge_overlaps(hits: list[Hit]) -> list[Hit]:
 
 
 def _location(part: Part, start: int) -> Location:
-    newlines = part.text.count("\n", 0, start)
+    newlines = newlines_before(part.text, start)
     paragraph = part.first_paragraph
     if paragraph is not None and part.paragraph_per_line:
         paragraph += newlines
@@ -241,6 +243,23 @@ def to_finding(hit: Hit, norm: NormDocument, built: _Built, config: Config) -> F
     )
 
 
+def _layer_line(part: Part, has_hits: bool) -> str | None:
+    """The line a hidden-layer finding shows, or None when the layer is not worth one.
+
+    Template comments (<!-- header start -->) and properties that name no person or unit
+    (a title, a subject) are scanned like any text but are not a layer finding of their
+    own, unless a detector found something inside them.
+    """
+    lines = [line for line in part.text.split("\n") if line.strip()]
+    if not lines or has_hits:
+        return lines[0] if lines else None
+    if part.kind is PartKind.HTML_COMMENT and len(_CJK_RE.findall(part.text)) < MIN_CJK_IN_HTML_COMMENT:
+        return None
+    if part.kind is PartKind.METADATA:
+        return next((line for line in lines if line.split(":", 1)[0].strip().casefold() in METADATA_IDENTITY_FIELDS), None)
+    return lines[0]
+
+
 def hidden_findings(norm: NormDocument, config: Config, parts_with_hits: set[int]) -> list[tuple[int, Finding]]:
     """One finding per hidden part that holds text: the layer itself must be looked at.
 
@@ -254,13 +273,12 @@ def hidden_findings(norm: NormDocument, config: Config, parts_with_hits: set[int
         rule = HIDDEN_RULES.get(part.kind)
         if rule is None or config.rule_disabled(rule.id) or not part.text.strip():
             continue
-        if (part.kind is PartKind.HTML_COMMENT and npart.index not in parts_with_hits
-                and len(_CJK_RE.findall(part.text)) < MIN_CJK_IN_HTML_COMMENT):
+        first = _layer_line(part, npart.index in parts_with_hits)
+        if first is None:
             continue
         per_kind[part.kind] = per_kind.get(part.kind, 0) + 1
         if per_kind[part.kind] > MAX_HIDDEN_FINDINGS_PER_KIND:
             continue
-        first = next(line for line in part.text.split("\n") if line.strip())
         start = part.text.index(first) + (len(first) - len(first.lstrip()))
         end = start + min(len(first.strip()), _HIDDEN_SNIPPET)
         text = part.text[start:end]

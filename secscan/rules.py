@@ -25,6 +25,12 @@ _HIDDEN_SEVERITY = {
 # An HTML comment with fewer Chinese characters than this is template scaffolding
 # (<!-- header start -->, <!-- 头部 -->), not hidden prose: no layer finding of its own.
 MIN_CJK_IN_HTML_COMMENT = 8
+# Document properties that name a person or a unit (the SPEC's author, company, last
+# modified by), as the extractors label them: these make the properties a layer finding.
+METADATA_IDENTITY_FIELDS = frozenset({
+    "author", "creator", "last_modified_by", "company", "manager", "comments",
+    "作者", "单位", "创建者", "最后修改者", "xmp creator", "xmp author",
+})
 
 HIDDEN_RULES: dict[PartKind, Rule] = {
     kind: Rule(

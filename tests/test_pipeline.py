@@ -58,7 +58,14 @@ def test_document_properties_are_review():
     report = Scanner().scan_document(Document("a.docx", "docx", (
         Part(PartKind.BODY, "关于开展植树活动的通知"), Part(PartKind.METADATA, "author: 张三\ncompany: ××县财政局"))))
     assert [f.rule for f in report.findings] == ["hidden.metadata"]
+    assert report.findings[0].text == "author: 张三"
     assert report.verdict is Verdict.REVIEW
+    titled = Scanner().scan_document(Document("a.docx", "docx", (
+        Part(PartKind.BODY, "关于开展植树活动的通知"), Part(PartKind.METADATA, "title: 通知\nsubject: 植树"))))
+    assert titled.findings == () and titled.verdict is Verdict.PASS
+    marked = Scanner().scan_document(Document("a.docx", "docx", (
+        Part(PartKind.BODY, "关于开展植树活动的通知"), Part(PartKind.METADATA, "title: 通知\nkeywords: 机密★5年"))))
+    assert {f.rule for f in marked.findings} == {"hidden.metadata", "marking.star_period"}
 
 
 def test_allow_phrase_and_disabled_rule():
