@@ -9,9 +9,12 @@ pipeline alone maps hits back to original text.
 from __future__ import annotations
 
 import bisect
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from secscan.types import Category, Document, Hit, Part, Severity
 
@@ -54,6 +57,7 @@ class NormPart:
     offsets: OffsetMap
     matches: tuple[LexMatch, ...] = ()
     _line_starts: list[int] = field(default_factory=list, repr=False, compare=False)
+    _match_starts: list[int] = field(default_factory=list, repr=False, compare=False)
 
     def line_starts(self) -> list[int]:
         if not self._line_starts:
@@ -85,15 +89,34 @@ class NormPart:
         """Matches inside normalized ``[lo, hi)`` (e.g. a line), found by bisection.
 
         ``matches`` is sorted by start; scanning all of them per line is quadratic on a
-        long part with many matches.
+        long part with many matches.  The starts are kept as plain ints so that the
+        bisection runs in C, without a key function called per step.
         """
-        first = bisect.bisect_left(self.matches, lo, key=_start)
-        last = bisect.bisect_left(self.matches, hi, key=_start)
+        starts = self._match_starts
+        if len(starts) != len(self.matches):
+            starts[:] = [m.start for m in self.matches]
+        first = bisect.bisect_left(starts, lo)
+        last = bisect.bisect_left(starts, hi, first)
         return tuple(m for m in self.matches[first:last] if m.end <= hi)
 
 
-def _start(m: LexMatch) -> int:
-    return m.start
+_LONG_TEXT = 1 << 16
+
+
+def newlines_before(text: str, pos: int) -> int:
+    """``text.count("\\n", 0, pos)``; in a long text by bisection in its newline offsets.
+
+    A long part with a thousand findings would otherwise be counted over a thousand times.
+    """
+    if pos < _LONG_TEXT:
+        return text.count("\n", 0, pos)
+    return bisect.bisect_left(_newline_offsets(text), pos)
+
+
+@functools.lru_cache(maxsize=2)  # the part whose findings are being placed, and one more
+def _newline_offsets(text: str) -> list[int]:
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    return np.flatnonzero(codes == 10).tolist()
 
 
 @dataclass(frozen=True)
