@@ -19,10 +19,10 @@ import functools
 import hashlib
 import json
 import math
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -70,29 +70,128 @@ class Scored:
     best: Contribution | None
 
 
+_CHUNK = 1 << 20  # end positions per block: bounds the arrays' memory on a 50 M-character text
+
+
+@dataclass(frozen=True, eq=False)  # arrays inside: identity, not value, equality
+class _Trie:
+    """The vocabulary as a trie over character ranks, with dense child tables.
+
+    ``rank`` maps a code point to 1 + its index among the vocabulary's characters (0 for
+    any other character).  Nodes are numbered internal-first: ``child[node * base + rank]``
+    is the child (0: none — the root is never a child) for ``node < internal``; ``term[node]``
+    is the feature ending at ``node`` or -1.
+    """
+
+    rank: np.ndarray
+    base: int
+    internal: int
+    child: np.ndarray
+    term: np.ndarray
+    depth: int
+    pairs: np.ndarray  # pairs[r0 * base + r1]: the node of a two-character prefix (0: none)
+    singles: np.ndarray  # singles[rank]: the one-character feature (-1: none); empty if there are none
+
+    @classmethod
+    def build(cls, vocabulary: Sequence[str]) -> _Trie:
+        chars = sorted({c for term in vocabulary for c in term})
+        base = len(chars) + 1
+        rank = np.zeros(0x110000, dtype=np.int32)
+        rank[np.fromiter(map(ord, chars), np.int64, len(chars))] = np.arange(1, base, dtype=np.int32)
+        code = {c: i + 1 for i, c in enumerate(chars)}
+        children: list[dict[int, int]] = [{}]
+        ends: dict[int, int] = {}
+        for feature, term in enumerate(vocabulary):
+            node = 0
+            for c in term:
+                nxt = children[node].get(code[c])
+                if nxt is None:
+                    nxt = children[node][code[c]] = len(children)
+                    children.append({})
+                node = nxt
+            ends[node] = feature
+        # renumber: internal nodes (with children) first, root stays 0
+        order = sorted(range(len(children)), key=lambda n: (not children[n], n))
+        new_id = {old: new for new, old in enumerate(order)}
+        internal = sum(1 for n in children if n)
+        child = np.zeros(max(internal, 1) * base, dtype=np.int32)
+        for old, kids in enumerate(children):
+            for r, kid in kids.items():
+                child[new_id[old] * base + r] = new_id[kid]
+        term = np.full(len(children), -1, dtype=np.int64)
+        for old, feature in ends.items():
+            term[new_id[old]] = feature
+        depth = max(map(len, vocabulary))
+        first = child[:base].astype(np.int64)  # the root's row: the node of each first character
+        branching = (first > 0) & (first < internal)
+        pairs = child[np.where(branching, first, 0)[:, None] * base + np.arange(base)]
+        pairs[~branching] = 0
+        singles = term[first] if (term[first] >= 0).any() else np.empty(0, dtype=np.int64)  # term[0] (root) is -1
+        return cls(rank, base, internal, child, term, depth, pairs.astype(np.int32).ravel(), singles)
+
+    def walk(self, text: str, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        """Occurrences ending in ``(lo, hi]``, ordered by end, then longest first."""
+        depth, base, internal = self.depth, self.base, self.internal
+        off = max(0, lo - depth + 1)
+        ranks = self.rank[np.frombuffer(text[off:hi].encode("utf-32-le", "surrogatepass"), dtype=np.uint32)]
+        size = ranks.size
+        # depths 1 and 2 at once: the node two characters below the root, from a dense pair table
+        pair = ranks[:-1] * base + ranks[1:] if size > 1 else np.empty(0, dtype=np.int32)
+        node = self.pairs[pair]
+        starts = np.flatnonzero(node)
+        node = node[starts].astype(np.int64)
+        keys: list[np.ndarray] = []
+        features: list[np.ndarray] = []
+        if self.singles.size:  # one-character features
+            feature = self.singles[ranks]
+            at = np.flatnonzero((feature >= 0) & (np.arange(size) + off >= lo))
+            keys.append((at + off + 1) * (depth + 1) + (depth - 1))
+            features.append(feature[at])
+        for d in range(2, depth + 1):
+            if d > 2:
+                keep = (node < internal) & (starts + d <= size)
+                starts = starts[keep]
+                node = self.child[node[keep] * base + ranks[starts + (d - 1)]]
+                keep = node > 0
+                starts, node = starts[keep], node[keep]
+                if not starts.size:
+                    break
+            feature = self.term[node]
+            end = starts + (off + d)
+            hit = (feature >= 0) & (end > lo)
+            keys.append(end[hit] * (depth + 1) + (depth - d))  # by end, then longest first
+            features.append(feature[hit])
+        key = np.concatenate(keys)
+        order = np.argsort(key)
+        return np.concatenate(features)[order], key[order] // (depth + 1)
+
+
 @dataclass(frozen=True)
 class Featurizer:
-    """Finds every vocabulary entry in a text: the same counts at training and scoring."""
+    """Finds every vocabulary entry in a text: the same counts at training and scoring.
+
+    Every occurrence, overlapping ones included, in the order an Aho-Corasick automaton
+    reports them (by end, longest first), so that floating-point sums over them are
+    bit for bit what they were when one was used.  The walk is vectorized instead: all
+    start positions descend a dense trie together, one numpy gather per depth — the
+    vocabulary is mostly 2–3-character n-grams, so few positions go deeper than three.
+    """
 
     vocabulary: tuple[str, ...]
 
     @functools.cached_property
-    def _automaton(self) -> Any:  # pyahocorasick has no type stubs
-        import ahocorasick
-
-        automaton = ahocorasick.Automaton()
-        for i, term in enumerate(self.vocabulary):
-            automaton.add_word(term, i)
-        automaton.make_automaton()
-        return automaton
+    def _trie(self) -> _Trie:
+        return _Trie.build(self.vocabulary)
 
     def occurrences(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Feature index and end offset of every vocabulary occurrence (overlapping)."""
-        found = list(self._automaton.iter(text)) if self.vocabulary else []
-        if not found:
+        if not self.vocabulary or not text:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-        arr = np.asarray(found, dtype=np.int64)
-        return arr[:, 1], arr[:, 0] + 1
+        trie = self._trie
+        blocks = [trie.walk(text, lo, min(len(text), lo + _CHUNK)) for lo in range(0, len(text), _CHUNK)]
+        if len(blocks) == 1:
+            return blocks[0]
+        return np.concatenate([b[0] for b in blocks]), np.concatenate([b[1] for b in blocks])
 
     def counts(self, text: str) -> np.ndarray:
         return np.bincount(self.occurrences(text)[0], minlength=len(self.vocabulary))
@@ -235,14 +334,33 @@ def scored_parts(doc: NormDocument) -> list[NormPart]:
     return [p for p in doc.parts if p.part.kind not in _SKIPPED_PARTS]
 
 
+_last_scored: tuple[weakref.ref[NormDocument], Path, Scored] | None = None
+
+
+def score_document(doc: NormDocument, path: Path) -> Scored | None:
+    """The model's score of the document, None when its text is too short to say anything.
+
+    The context rules ask for the same document's probability as this detector: the last
+    document's score is kept (by identity, through a weak reference) so it is computed once.
+    """
+    global _last_scored
+    parts = scored_parts(doc)
+    if sum(len(p.text) for p in parts) < MIN_CHARS:
+        return None
+    last = _last_scored
+    if last is not None and last[0]() is doc and last[1] == path:
+        return last[2]
+    scored = load_model(path).score_parts(parts)
+    _last_scored = (weakref.ref(doc), path, scored)
+    return scored
+
+
 def document_probability(doc: NormDocument, config: Config) -> float | None:
     """The model's probability for the whole document, or None with the model off or text too short."""
     if not config.use_model:
         return None
-    parts = scored_parts(doc)
-    if sum(len(p.text) for p in parts) < MIN_CHARS:
-        return None
-    return load_model(model_path(config)).score_parts(parts).probability
+    scored = score_document(doc, model_path(config))
+    return None if scored is None else scored.probability
 
 
 def hit_weight(probability: float, threshold: float, config: Config) -> int:
@@ -258,11 +376,10 @@ def build(config: Config, lexicon: Lexicon) -> DetectFn:
     path = model_path(config)
 
     def detect(doc: NormDocument) -> Iterator[Hit]:
-        parts = scored_parts(doc)
-        if sum(len(p.text) for p in parts) < MIN_CHARS:
+        scored = score_document(doc, path)  # lazy: a missing model fails the file closed (an error → review)
+        if scored is None:
             return
-        model = load_model(path)  # lazy: a missing model fails the file closed (an error → review)
-        scored = model.score_parts(parts)
+        model = load_model(path)
         if scored.probability < model.threshold or scored.best is None or not scored.best.features:
             return
         best = scored.best

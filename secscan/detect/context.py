@@ -13,11 +13,12 @@ the model never silences a rule, and never makes one block.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import re
 import tomllib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from secscan.config import Config
 from secscan.detect import classifier
 from secscan.detect.base import DetectFn, DetectorSpec, NormDocument, NormPart, Rule
 from secscan.lexicon import Lexicon
+from secscan.matcher import Matcher, build_matcher
 from secscan.normalize import fold_term
 from secscan.resources import lexicon_dir
 from secscan.types import Category, Hit, Severity
@@ -50,6 +52,7 @@ class Group:
     regex: re.Pattern[str] | None
     future_date: bool
     document_scope: bool
+    literals: tuple[str, ...] = ()  # folded plain terms, when the group has nothing else
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class ContextRule:
     groups: tuple[Group, ...]
     absent: tuple[str, ...]
     raise_with: tuple[str, ...]
+    anchor_terms: tuple[str, ...] = ()  # folded, as in ``anchors``
 
 
 @dataclass(frozen=True)
@@ -71,9 +75,12 @@ class RuleSet:
     signals: dict[str, tuple[str, ...]]
 
 
+def _folded(terms: Sequence[str]) -> list[str]:
+    return sorted({fold_term(t) for t in terms if fold_term(t)}, key=lambda t: (-len(t), t))
+
+
 def _alternation(terms: Sequence[str]) -> str:
-    folded = sorted({fold_term(t) for t in terms if fold_term(t)}, key=lambda t: (-len(t), t))
-    return "|".join(re.escape(t) for t in folded)
+    return "|".join(re.escape(t) for t in _folded(terms))
 
 
 def _group(raw: dict, patterns: dict[str, str], where: str) -> Group:
@@ -92,7 +99,8 @@ def _group(raw: dict, patterns: dict[str, str], where: str) -> Group:
     if scope not in ("window", "document"):
         raise RuleFileError(f"{where}: scope must be window or document")
     regex = re.compile("|".join(alternatives)) if alternatives else None
-    return Group(regex, FUTURE_DATE in terms, scope == "document")
+    literal = bool(plain) and len(plain) == len(terms)
+    return Group(regex, FUTURE_DATE in terms, scope == "document", tuple(_folded(plain)) if literal else ())
 
 
 def parse_rules(data: dict, source: str = RULES_FILE) -> RuleSet:
@@ -117,6 +125,7 @@ def parse_rules(data: dict, source: str = RULES_FILE) -> RuleSet:
                 rid, raw["title"], raw["reason"], re.compile(_alternation(raw["anchors"])), int(raw["window"]),
                 tuple(_group(g, patterns, where) for g in raw["require"]),
                 tuple(fold_term(t) for t in raw.get("absent", [])), tuple(raw.get("raise_with", [])),
+                tuple(_folded(raw["anchors"])),
             ))
         except KeyError as exc:
             raise RuleFileError(f"{where}: missing key {exc}") from exc
@@ -141,6 +150,79 @@ def rule_terms() -> tuple[str, ...]:
         terms.update(raw["anchors"])
         terms.update(t for g in raw["require"] for t in g["terms"] if not t.startswith("@"))
     return tuple(sorted(fold_term(t) for t in terms))
+
+
+Span = tuple[int, int]
+
+
+class _PartTerms:
+    """The occurrences of the rule set's plain terms in one part (all of them, overlapping)."""
+
+    def __init__(self, found: list[tuple[int, int, int]]) -> None:
+        self._found = found
+        self._by_set: dict[frozenset[int], tuple[list[int], list[Span]]] = {}
+        self.present = {k for _, _, k in found}
+
+    def of(self, ids: frozenset[int]) -> tuple[list[int], list[Span]]:
+        """Starts and spans of the occurrences of ``ids``, by start, longest first."""
+        got = self._by_set.get(ids)
+        if got is None:
+            spans = sorted(((s, e) for s, e, k in self._found if k in ids), key=lambda se: (se[0], -se[1]))
+            got = self._by_set[ids] = ([sp[0] for sp in spans], spans)
+        return got
+
+
+def _leftmost_longest(occ: tuple[list[int], list[Span]], lo: int, hi: int, anchor: Span | None) -> Iterator[Span]:
+    """What ``re.finditer`` of the terms' alternation (longest first) finds in ``text[lo:hi]``.
+
+    With ``anchor``, only the first match that does not overlap it.
+    """
+    starts, spans = occ
+    pos = lo
+    for i in range(bisect.bisect_left(starts, lo), len(spans)):
+        start, end = spans[i]
+        if start >= hi:
+            return
+        if start < pos or end > hi:
+            continue
+        pos = end
+        if anchor is None or end <= anchor[0] or start >= anchor[1]:
+            yield start, end
+            if anchor is not None:
+                return
+
+
+@dataclass(frozen=True, eq=False)
+class _TermIndex:
+    """Every plain term of the rule set in one automaton (the fast engine of secscan.matcher).
+
+    One pass per part replaces a regex scan of the whole text per rule (anchors) and per
+    term (presence), and a regex per anchor window for the groups made only of terms.
+    Patterns (@phone, @post …) still run as regexes, and only in the windows that the
+    cheaper groups left open.
+    """
+
+    ids: dict[str, int]
+    matcher: Matcher | None
+
+    @classmethod
+    def build(cls, ruleset: RuleSet) -> _TermIndex:
+        words: set[str] = set(ruleset.publish)
+        for group in ruleset.signals.values():
+            words.update(group)
+        for rule in ruleset.rules:
+            words.update(rule.anchor_terms)
+            words.update(rule.absent)
+            for g in rule.groups:
+                words.update(g.literals)
+        terms = sorted(w for w in words if w)
+        return cls({t: i for i, t in enumerate(terms)}, build_matcher(terms) if terms else None)
+
+    def scan(self, text: str) -> _PartTerms:
+        return _PartTerms(self.matcher.find(text) if self.matcher is not None and text else [])
+
+    def id_set(self, terms: Sequence[str]) -> frozenset[int]:
+        return frozenset(self.ids[t] for t in terms)
 
 
 def _future_date(text: str, today: dt.date) -> re.Match[str] | None:
@@ -169,25 +251,29 @@ def _signal_near(group: Group, text: str, lo: int, hi: int, today: dt.date,
     return None
 
 
-def _first_in_document(group: Group, parts: Sequence[NormPart], today: dt.date) -> str | None:
-    for part in parts:
-        found = _signal_near(group, part.text, 0, len(part.text), today)
+def _first_in_document(group: Group, parts: Sequence[NormPart], today: dt.date,
+                       index: _TermIndex, terms: Sequence[_PartTerms]) -> str | None:
+    for part, found_terms in zip(parts, terms, strict=True):
+        if group.literals:
+            found = next(_leftmost_longest(found_terms.of(index.id_set(group.literals)), 0, len(part.text), (0, 0)), None)
+        else:
+            found = _signal_near(group, part.text, 0, len(part.text), today)
         if found:
             return part.text[found[0]:found[1]]
     return None
 
 
-def _present(terms: Sequence[str], text: str) -> str | None:
-    return next((t for t in terms if t in text), None)
+def _present(terms: Sequence[str], contains: Callable[[str], bool]) -> str | None:
+    return next((t for t in terms if contains(t)), None)
 
 
-def _weight(rule: ContextRule, ruleset: RuleSet, whole: str, probability: float | None,
+def _weight(rule: ContextRule, ruleset: RuleSet, contains: Callable[[str], bool], probability: float | None,
             config: Config) -> tuple[int | None, str]:
     """The hit's weight and a note for its reason; None keeps the rule's own (medium)."""
-    if (publish := _present(ruleset.publish, whole)) is not None:
+    if (publish := _present(ruleset.publish, contains)) is not None:
         return min(_LOWERED, config.review_threshold - 1), f"(文中有“{publish}”,似为公开文本,已降低权重)"
     for name in rule.raise_with:
-        if (signal := _present(ruleset.signals.get(name, ()), whole)) is not None:
+        if (signal := _present(ruleset.signals.get(name, ()), contains)) is not None:
             return max(_RAISED, config.block_threshold), f",且文中有“{signal}”,属内部或未定稿材料"
     if probability is not None and probability >= _MODEL_HIGH:
         return config.review_threshold + (config.block_threshold - config.review_threshold) // 2 + 10, (
@@ -206,38 +292,59 @@ def _rule_of(rule: ContextRule) -> Rule:
 def build(config: Config, lexicon: Lexicon) -> DetectFn:
     ruleset = load_rules()
     today = dt.date.fromisoformat(config.today) if config.today else dt.date.today()
+    index = _TermIndex.build(ruleset)
+    anchors = {rule.id: index.id_set(rule.anchor_terms) for rule in ruleset.rules}
+    literals = {id(g): index.id_set(g.literals) for rule in ruleset.rules for g in rule.groups if g.literals}
 
     def detect(doc: NormDocument) -> Iterator[Hit]:
-        whole = doc.text_of()
+        terms = [index.scan(p.text) for p in doc.parts]
+        present = set().union(*(t.present for t in terms))
+        whole: list[str] = []
+
+        def contains(term: str) -> bool:
+            if term in index.ids and "\n" not in term:
+                return index.ids[term] in present
+            if not whole:  # a term the index cannot answer (empty, or spanning parts)
+                whole.append(doc.text_of())
+            return term in whole[0]
+
         probability: float | None = None
         model_asked = False
         for rule in ruleset.rules:
-            if _present(rule.absent, whole) is not None:
+            if _present(rule.absent, contains) is not None:
                 continue
             document_groups = [g for g in rule.groups if g.document_scope]
-            if any(_first_in_document(g, doc.parts, today) is None for g in document_groups):
+            if any(_first_in_document(g, doc.parts, today, index, terms) is None for g in document_groups):
                 continue
-            near_groups = [g for g in rule.groups if not g.document_scope]
+            near = [(k, g) for k, g in enumerate(g for g in rule.groups if not g.document_scope)]
+            near.sort(key=lambda kg: not kg[1].literals)  # the cheap groups first: one None ends the anchor
             found: list[tuple[int, int, int, str, str]] = []
-            for part in doc.parts:
+            for part, part_terms in zip(doc.parts, terms, strict=True):
                 text = part.text
                 seen_lines: set[int] = set()
-                used_signals: set[tuple[int, int]] = set()  # one finding per signal, not per anchor
-                for anchor in rule.anchors.finditer(text):
-                    line = part.line_index(anchor.start())
+                used_signals: set[Span] = set()  # one finding per signal, not per anchor
+                for a_start, a_end in _leftmost_longest(part_terms.of(anchors[rule.id]), 0, len(text), None):
+                    line = part.line_index(a_start)
                     if line in seen_lines:
                         continue
-                    lo, hi = max(0, anchor.start() - rule.window), min(len(text), anchor.end() + rule.window)
-                    spans = [_signal_near(g, text, lo, hi, today, anchor.span()) for g in near_groups]
-                    if any(s is None for s in spans) or (spans and spans[0] in used_signals):
+                    lo, hi = max(0, a_start - rule.window), min(len(text), a_end + rule.window)
+                    spans: list[Span | None] = [None] * len(near)
+                    for k, g in near:
+                        if g.literals:
+                            spans[k] = next(_leftmost_longest(part_terms.of(literals[id(g)]), lo, hi, (a_start, a_end)), None)
+                        else:
+                            spans[k] = _signal_near(g, text, lo, hi, today, (a_start, a_end))
+                        if spans[k] is None:
+                            break
+                    if any(sp is None for sp in spans) or (spans and spans[0] in used_signals):
                         continue
                     seen_lines.add(line)
-                    used_signals.update(s for s in spans if s is not None)
-                    signal = spans[0] if spans else (anchor.start(), anchor.end())
-                    start, end = anchor.start(), anchor.end()
+                    used_signals.update(sp for sp in spans if sp is not None)
+                    signal = spans[0] if spans else (a_start, a_end)
+                    start, end = a_start, a_end
                     if part.line_index(signal[0]) == line and part.line_index(max(signal[1] - 1, 0)) == line:
                         start, end = min(start, signal[0]), max(end, signal[1])
-                    found.append((part.index, start, end, anchor.group(0), text[signal[0]:signal[1]]))
+                    found.append((part.index, start, end, text[a_start:a_end], text[signal[0]:signal[1]]))
                     if len(found) >= MAX_HITS_PER_RULE:
                         break
             if not found:
@@ -248,10 +355,10 @@ def build(config: Config, lexicon: Lexicon) -> DetectFn:
                     probability = classifier.document_probability(doc, config)
                 except classifier.ModelError:
                     probability = None  # the classifier detector itself reports a broken model
-            score, note = _weight(rule, ruleset, whole, probability, config)
-            for index, start, end, anchor_text, signal_text in found:
+            score, note = _weight(rule, ruleset, contains, probability, config)
+            for index_, start, end, anchor_text, signal_text in found:
                 facts = {"anchor": anchor_text, "signal": signal_text, "window": str(rule.window), "note": note}
-                yield Hit(rule.id, index, start, end, facts, score)
+                yield Hit(rule.id, index_, start, end, facts, score)
 
     return detect
 

@@ -1,0 +1,184 @@
+"""Regression guards for the fast paths: same results as the slow reference, and counts, not timings.
+
+* The classifier's vectorized featurizer counts exactly what one pyahocorasick pass over
+  the vocabulary counts, in the same order (so the model's sums are bit for bit equal).
+* The context rules find anchors and literal signals through one automaton pass per part,
+  with exactly ``re.finditer``'s results; they make no per-window regex call for groups
+  made only of terms.
+* Line numbers and per-line matches come from bisection, equal to counting.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import pstats
+import random
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import ahocorasick
+import numpy as np
+import pytest
+
+from secscan.config import Config
+from secscan.detect import classifier, context
+from secscan.detect.base import newlines_before
+from secscan.lexicon import load_lexicon
+from secscan.normalize import normalize
+from secscan.pipeline import Scanner, normalize_document
+from secscan.types import Document, Part, PartKind
+
+FIXTURES = Path(__file__).parent / "fixtures"
+TEXTS = sorted(FIXTURES.glob("*/*.txt"))
+MODEL = classifier.load_model(classifier.model_path(Config()))
+
+
+def reference_occurrences(vocabulary: tuple[str, ...], text: str) -> tuple[list[int], list[int]]:
+    """The featurizer as it was: one pyahocorasick automaton, ``iter`` over the text."""
+    automaton = ahocorasick.Automaton()
+    for i, term in enumerate(vocabulary):
+        automaton.add_word(term, i)
+    automaton.make_automaton()
+    found = list(automaton.iter(text))
+    return [k for _, k in found], [end + 1 for end, _ in found]
+
+
+def python_calls(fn: Callable[[], object]) -> int:
+    prof = cProfile.Profile()
+    prof.runcall(fn)
+    return pstats.Stats(prof).total_calls  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("path", TEXTS, ids=lambda p: p.name)
+def test_featurizer_equals_the_automaton_on_the_fixtures(path: Path) -> None:
+    text = normalize(path.read_text(encoding="utf-8"))[0]
+    features, ends = MODEL.featurizer.occurrences(text)
+    ref_features, ref_ends = reference_occurrences(MODEL.vocabulary, text)
+    assert features.tolist() == ref_features
+    assert ends.tolist() == ref_ends
+    assert len(ref_features) > 20  # the fixtures are real prose: the model has something to count
+
+
+def test_featurizer_equals_the_automaton_on_random_vocabularies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One-character terms, nested and overlapping terms, astral characters, tiny blocks."""
+    rnd = random.Random(5)
+    alphabet = "秘密机工作内部资料注意保管文件ab𠀀"
+    for _ in range(150):
+        vocab = tuple(sorted({"".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 6))) for _ in range(rnd.randint(1, 25))}))
+        text = "".join(rnd.choice(alphabet + "。\n") for _ in range(rnd.randint(0, 250)))
+        monkeypatch.setattr(classifier, "_CHUNK", rnd.choice([5, 64, 1 << 20]))
+        features, ends = classifier.Featurizer(vocab).occurrences(text)
+        assert (features.tolist(), ends.tolist()) == reference_occurrences(vocab, text), (vocab, text)
+
+
+def test_probabilities_and_explanations_are_unchanged_across_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "\n".join(p.read_text(encoding="utf-8") for p in TEXTS if p.name.startswith("sen_"))
+    norm = normalize_document(Document("s.txt", "text/plain", (Part(PartKind.BODY, text),)), load_lexicon())
+    whole = MODEL.score_parts(norm.parts)
+    monkeypatch.setattr(classifier, "_CHUNK", 97)
+    blocked = classifier.LinearModel(**{**MODEL.__dict__, "featurizer": classifier.Featurizer(MODEL.vocabulary)})
+    again = blocked.score_parts(norm.parts)
+    assert again.probability == whole.probability and again.best == whole.best
+    assert whole.probability > MODEL.threshold
+
+
+def test_featurizer_makes_no_per_character_python_calls() -> None:
+    base = normalize(TEXTS[0].read_text(encoding="utf-8"))[0]
+    small = (base * 200)[:100_000]
+    large = (base * 2000)[:1_000_000]
+    featurizer = classifier.Featurizer(MODEL.vocabulary)
+    featurizer.occurrences(small)  # builds the trie
+    assert python_calls(lambda: featurizer.occurrences(large)) < 400
+    assert MODEL.featurizer.occurrences(large)[0].size > 100_000
+
+
+def test_the_context_and_classifier_detectors_score_the_document_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    original = classifier.LinearModel.score_parts
+    monkeypatch.setattr(classifier.LinearModel, "score_parts", lambda self, parts: calls.append(1) or original(self, parts))
+    report = Scanner(Config(today="2026-11-23", isolate=False)).scan_path(FIXTURES / "context" / "sen_02_land_draft.txt")
+    assert {f.rule for f in report.findings} >= {"context.land_draft", "model.sensitive_context"}
+    assert len(calls) == 1
+
+
+def _finditer_spans(terms: list[str], text: str, lo: int, hi: int) -> list[tuple[int, int]]:
+    pattern = re.compile("|".join(re.escape(t) for t in sorted(set(terms), key=lambda t: (-len(t), t))))
+    return [(lo + m.start(), lo + m.end()) for m in pattern.finditer(text[lo:hi])]
+
+
+def test_leftmost_longest_is_what_finditer_finds() -> None:
+    rnd = random.Random(11)
+    alphabet = "干部拟任调整意见人选补偿方案"
+    for _ in range(300):
+        terms = sorted({"".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 4))) for _ in range(rnd.randint(1, 8))})
+        text = "".join(rnd.choice(alphabet + "。") for _ in range(rnd.randint(0, 120)))
+        ids = {t: i for i, t in enumerate(terms)}
+        found = [(s, s + len(t), ids[t]) for t in terms for s in range(len(text)) if text.startswith(t, s)]
+        occ = context._PartTerms(sorted(found)).of(frozenset(ids.values()))
+        lo = rnd.randint(0, len(text))
+        hi = rnd.randint(lo, len(text))
+        assert list(context._leftmost_longest(occ, lo, hi, None)) == _finditer_spans(terms, text, lo, hi)
+        anchor = (rnd.randint(0, len(text)), 0)
+        anchor = (anchor[0], anchor[0] + rnd.randint(0, 3))
+        expected = next((sp for sp in _finditer_spans(terms, text, lo, hi) if sp[1] <= anchor[0] or sp[0] >= anchor[1]), None)
+        assert next(context._leftmost_longest(occ, lo, hi, anchor), None) == expected
+
+
+def test_context_scans_each_part_once_and_keeps_regexes_for_patterns(monkeypatch: pytest.MonkeyPatch) -> None:
+    finds: list[int] = []
+    windows: list[str] = []
+    real_build, real_near = context.build_matcher, context._signal_near
+
+    def counting_build(terms: list[str]):
+        matcher = real_build(terms)
+
+        class Counting:
+            engine = matcher.engine
+
+            def find(self, text: str):
+                finds.append(len(text))
+                return matcher.find(text)
+
+        return Counting()
+
+    def counting_near(group, *args, **kwargs):
+        windows.append(group.regex.pattern if group.regex is not None else "")
+        return real_near(group, *args, **kwargs)
+
+    monkeypatch.setattr(context, "build_matcher", counting_build)
+    monkeypatch.setattr(context, "_signal_near", counting_near)
+    detect = context.build(Config(today="2026-11-23", use_model=False), load_lexicon())
+    article = (FIXTURES / "context" / "pub_05_news_exam.txt").read_text(encoding="utf-8")
+    draft = (FIXTURES / "context" / "sen_02_land_draft.txt").read_text(encoding="utf-8")
+    doc = Document("d.docx", "application/octet-stream", (
+        Part(PartKind.BODY, article * 20), Part(PartKind.BODY, draft), Part(PartKind.FOOTER, "第1页"),
+    ))
+    hits = list(detect(normalize_document(doc, load_lexicon())))
+    assert [h.rule for h in hits] == ["context.land_draft"] and hits[0].part == 1
+    assert len(finds) == 3  # one automaton pass per part, for every rule
+    literal = {g.regex.pattern for r in context.load_rules().rules for g in r.groups if g.literals}
+    assert literal and not literal & set(windows)  # no regex per window for term-only groups
+
+
+def test_newlines_before_equals_counting_in_long_text() -> None:
+    rnd = random.Random(3)
+    text = "".join(rnd.choice("机密\n工作𠀀 ") for _ in range(200_000))
+    for pos in [0, 1, 70_000, 150_000, len(text)] + [rnd.randrange(len(text)) for _ in range(50)]:
+        assert newlines_before(text, pos) == text.count("\n", 0, pos)
+
+
+def test_matches_within_equals_a_linear_filter() -> None:
+    text = ("工作秘密\n内部资料 注意保存\n关于保守工作秘密的通知,内部传阅。\n" * 300)
+    part = normalize_document(Document("m.txt", "text/plain", (Part(PartKind.BODY, text),)), load_lexicon()).parts[0]
+    assert len(part.matches) > 600
+    for lo, hi in [(0, 5), (5, 20), (100, 3000), (0, len(part.text)), (17, 17)]:
+        expected = tuple(m for m in part.matches if lo <= m.start and m.end <= hi)
+        assert part.matches_within(lo, hi) == expected
+
+
+def test_counts_training_uses_are_bincounts_of_occurrences() -> None:
+    text = normalize(TEXTS[-1].read_text(encoding="utf-8"))[0]
+    counts = MODEL.featurizer.counts(text)
+    ref = np.bincount(reference_occurrences(MODEL.vocabulary, text)[0], minlength=len(MODEL.vocabulary))
+    assert counts.tolist() == ref.tolist()
