@@ -89,11 +89,16 @@ def in_head(doc: NormDocument, part: NormPart, pos: int, head_lines: int) -> boo
 
 
 LINE_SCOPES = frozenset({"line", "head", "companion"})
+# A marking line (密级, 份号, 紧急程度, 工作秘密 注意保管, brackets, spaces) is short: a longer
+# line is running text, decided without looking at its matches.
+MAX_MARKING_LINE = 48
 
 
 def fills_line(part: NormPart, match: LexMatch) -> bool:
     """The line holds nothing but marking terms, companions and punctuation."""
     lo, hi = part.line_bounds(match.start)
+    if hi - lo > MAX_MARKING_LINE:
+        return False
     inside = [m for m in part.matches_within(lo, hi) if m.entry.scope in LINE_SCOPES]
     covered = sum(m.end - m.start for m in inside)
     if hi - lo > 4 * covered + 16:  # a sentence, not a marking line: decided without copying it

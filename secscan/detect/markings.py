@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterator
 
 from secscan.detect.base import DetectorSpec, NormDocument, NormPart, Rule
-from secscan.detect.lexicon import in_head
+from secscan.detect.lexicon import MAX_MARKING_LINE, in_head
 from secscan.types import Category, Hit, Severity
 
 _BASIS = "依据GB/T 9704-2012第7.2.2条及《国家秘密标志管理规定》"
@@ -89,8 +89,6 @@ _CONDITION_RE = re.compile(r"(?:解密条件[::]?)?([^\n,。;,;]{1,20}?前|解�
 _DECLASS_RE = re.compile(r"(?:已?解密|已撤销|撤销密级|密级已解除)")
 _FIELD_RE = re.compile(r"[::\t]*(绝密|机密|秘密)")
 _HEAD_FILLER_RE = re.compile(r"[\s\W_★]+|特急|加急|特提|平急|急件|份号|密级|\d{5,7}|级")
-# A 版头 line holding a bare 密级 (with 份号, 紧急程度, brackets, spaces) is short.
-_MAX_MARK_LINE = 48
 _SCOPE_RE = re.compile(r"限[^\n,。;,;]{1,20}?范围内?(?:传达|知悉|阅读|阅知|使用|传阅|阅)")
 
 
@@ -166,7 +164,7 @@ def build(config, lexicon):
                             yield hit
                         continue
                     lo, hi = part.line_bounds(m.start)
-                    if hi - lo > _MAX_MARK_LINE:  # running text: decided without copying the line
+                    if hi - lo > MAX_MARKING_LINE:  # running text: decided without copying the line
                         continue
                     if _HEAD_FILLER_RE.sub("", text[lo:hi].replace(level, "", 1)):
                         continue

@@ -19,9 +19,10 @@ caller's code: it leaves with ``os._exit``, so inherited handles (a SQLite conne
 server socket) are not touched.  Where ``fork`` does not exist, extraction runs in-process
 with the cooperative limits only.
 
-Small plain-text and HTML files are read in-process: decoding and lxml's HTML parser are
-linear in the input, expand no entities and decompress nothing, so their time and memory
-are bounded by the input size, and the fork is saved for the formats that need it.
+Plain text (any size) and small HTML files are read in-process: decoding and lxml's HTML
+parser are linear in the input, expand no entities and decompress nothing, so their time
+and memory are bounded by the input size, and the fork is saved for the formats that
+need it.
 """
 
 from __future__ import annotations
@@ -76,7 +77,9 @@ class IsolatedExtractor:
             return self.extract(data, name, limits)
 
     def _inline(self, data: bytes, name: str) -> bool:
-        return len(data) <= self.inline_max_bytes and sniff(data, name).format in INLINE_FORMATS
+        fmt = sniff(data, name).format
+        # plain text of any size: decoding is one linear pass with nothing to expand
+        return fmt == "txt" or (fmt in INLINE_FORMATS and len(data) <= self.inline_max_bytes)
 
     def _forked(self, data: bytes, name: str, limits: Limits) -> Document:
         read_fd, write_fd = os.pipe()
