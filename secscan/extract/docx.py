@@ -6,8 +6,9 @@ Hidden, each its own part so that the pipeline reports it and scans it: tracked
 deletions (``w:del``/``w:delText``, ``w:moveFrom``) and insertions (``w:ins``,
 ``w:moveTo``; their text also stays in the visible line), comments with their
 authors, hidden text (``w:vanish``, directly or by style), field codes that are not
-mere page numbering, document variables, the glossary, and the core/app/custom
-properties.  Hyperlink targets become ``Document.links``; embedded objects are listed
+mere page numbering, document variables, the glossary, custom XML data parts, and the
+core/app/custom properties.  Files imported with ``w:altChunk`` are read with their own
+extractor (:mod:`secscan.extract.docx_data`).  Hyperlink targets become ``Document.links``; embedded objects are listed
 and read (see :mod:`secscan.extract.archive`).
 
 The XML is read through :class:`secscan.extract.ooxml.Package` (capped zip, hardened
@@ -24,6 +25,7 @@ from lxml import etree
 
 from secscan.extract.archive import embedded_parts
 from secscan.extract.base import Limits
+from secscan.extract.docx_data import alt_chunks, custom_xml_parts
 from secscan.extract.ooxml import NS_MC, NS_R, Package, Rel, local, metadata_part
 from secscan.types import Document, Part, PartKind
 
@@ -350,11 +352,13 @@ def extract(data: bytes, name: str, limits: Limits) -> Document:
     settings_extra, variables = _settings(pkg, rels)
     if variables:
         hidden_parts.append(Part(PartKind.HIDDEN_TEXT, "\n".join(variables), label="文档变量", first_paragraph=None))
+    hidden_parts += custom_xml_parts(pkg)
     hidden_parts += metadata_part(pkg, settings_extra)
+    chunks = alt_chunks(pkg, limits)
     embedded = embedded_parts(pkg, ("word/embeddings/",), limits)
     return Document(
-        name, MEDIA_TYPE, (*parts, *hidden_parts, *embedded.parts), embedded.errors,
-        tuple(dict.fromkeys([*links, *embedded.links])),
+        name, MEDIA_TYPE, (*parts, *chunks.parts, *hidden_parts, *embedded.parts), (*chunks.errors, *embedded.errors),
+        tuple(dict.fromkeys([*links, *chunks.links, *embedded.links])),
     )
 
 

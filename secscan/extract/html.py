@@ -10,7 +10,8 @@ Parts besides ``title`` and ``body``:
 * ``html_comment`` — ``<!-- … -->`` comments;
 * ``html_hidden`` — elements hidden by the ``hidden`` attribute, a hiding utility class,
   or an inline style (``display:none``, ``visibility:hidden``, ``opacity:0``, zero font
-  size, zero size with overflow clipped, off-screen positioning, ``clip``), plus
+  size, zero size with overflow clipped, off-screen positioning, ``clip``) or by a rule
+  of the page's own ``<style>`` blocks (:mod:`secscan.extract.html_css`), plus
   ``<noscript>``, ``<template>`` and ``<input type=hidden>`` values that hold data;
 * ``html_script`` — string literals and comments in ``<script>`` that hold data (CJK text
   or long digit runs: names, ID numbers, phone numbers), JSON blocks included;
@@ -32,6 +33,7 @@ import lxml.html
 from lxml import etree
 
 from secscan.extract.base import ExtractionAborted, Limits
+from secscan.extract.html_css import declarations, hidden_by_style, is_zero, stylesheet_hiding
 from secscan.extract.text import clean_newlines, decode
 from secscan.types import Document, ErrorKind, Part, PartKind, ReadError
 
@@ -62,8 +64,6 @@ _JS_TOKEN_RE = re.compile(
 )
 _JS_ESCAPE_RE = re.compile(r"\\(u\{[0-9a-fA-F]{1,6}\}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|.)", re.S)
 _JS_SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "", "b": "", "f": "", "v": "", "0": ""}
-_ZERO_CLIP_RE = re.compile(r"rect\(\s*0(?:px)?[\s,]+0(?:px)?[\s,]+0(?:px)?[\s,]+0(?:px)?\s*\)")
-_NUMBER_RE = re.compile(r"^\s*(-?\d*\.?\d+)\s*([a-z%]*)\s*$", re.I)
 
 
 def decode_html(data: bytes) -> tuple[str, list[ReadError]]:
@@ -84,70 +84,17 @@ def holds_data(text: str) -> bool:
     return bool(_DATA_RE.search(text))
 
 
-# -- hidden by style --------------------------------------------------------------------
-def _declarations(style: str) -> dict[str, str]:
-    out = {}
-    for decl in style.split(";"):
-        prop, sep, value = decl.partition(":")
-        if sep:
-            out[prop.strip().lower()] = value.replace("!important", "").strip().lower()
-    return out
-
-
-def _length(value: str | None) -> float | None:
-    """A CSS length or number as a float (units ignored), or None if not one."""
-    if value is None:
-        return None
-    match = _NUMBER_RE.match(value)
-    return float(match.group(1)) if match else None
-
-
-def _zero(value: str | None) -> bool:
-    return _length(value) == 0.0
-
-
-def hidden_by_style(style: str) -> str | None:
-    """The inline-style declaration that hides an element, or None."""
-    d = _declarations(style)
-    if d.get("display") == "none":
-        return "display:none"
-    if d.get("visibility") in {"hidden", "collapse"}:
-        return f"visibility:{d['visibility']}"
-    for prop in ("opacity", "font-size"):
-        if _zero(d.get(prop)):
-            return f"{prop}:0"
-    if d.get("color") == "transparent":
-        return "color:transparent"
-    clipped = d.get("overflow") in {"hidden", "clip"}
-    zero_w = _zero(d.get("width")) or _zero(d.get("max-width"))
-    zero_h = _zero(d.get("height")) or _zero(d.get("max-height"))
-    if (zero_w and zero_h) or (clipped and (zero_w or zero_h)):
-        return "零尺寸"
-    if "scale(0)" in d.get("transform", "").replace(" ", ""):
-        return "transform:scale(0)"
-    if _ZERO_CLIP_RE.match(d.get("clip", "")):
-        return "clip:rect(0)"
-    if d.get("position") in {"absolute", "fixed"}:
-        for side in ("left", "top", "right"):
-            offset = _length(d.get(side))
-            if offset is not None and offset <= -999:
-                return f"{side}:{d[side]}(移出屏幕)"
-    indent = _length(d.get("text-indent"))
-    if indent is not None and indent <= -999:
-        return f"text-indent:{d['text-indent']}"
-    return None
-
-
+# -- hidden by attributes ------------------------------------------------------------
 def hiding_reason(attrs: Mapping[str, str]) -> str | None:
     """Why an element with these attributes is not shown (a short label), or None."""
     if "hidden" in attrs:
         return "hidden属性"
+    style = attrs.get("style") or ""
     classes = HIDING_CLASSES.intersection(attrs.get("class", "").lower().split())
-    if classes:
+    if classes and declarations(style).get("display", "none") == "none":  # style="display:block" wins
         return f"class={min(classes)}"
-    if _zero(attrs.get("width")) and _zero(attrs.get("height")):
+    if is_zero(attrs.get("width")) and is_zero(attrs.get("height")):
         return "零尺寸"
-    style = attrs.get("style")
     return hidden_by_style(style) if style else None
 
 
@@ -209,6 +156,7 @@ class _Layers:
     comments: list[str] = field(default_factory=list)
     scripts: list[str] = field(default_factory=list)
     attributes: list[str] = field(default_factory=list)
+    styled: dict[etree._Element, str] = field(default_factory=dict)  # input: hidden by the page's <style>
 
 
 def _attribute_lines(attrs: Mapping[str, str], tag: str) -> Iterator[str]:
@@ -271,7 +219,7 @@ def _open(el: etree._Element, parent: list[str], stack: list[tuple], layers: _La
         if el.tail:
             parent.append(el.tail)
         return
-    reason = tag if tag in HIDDEN_CONTAINERS else hiding_reason(attrs) if attrs else None
+    reason = tag if tag in HIDDEN_CONTAINERS else (hiding_reason(attrs) if attrs else None) or layers.styled.get(el)
     label = f"<{tag}> {reason}" if reason and reason != tag else (f"<{tag}>" if reason else None)
     own: list[str] = [] if label else parent
     if tag in BLOCK_TAGS:
@@ -321,7 +269,7 @@ def extract(data: bytes, name: str, limits: Limits) -> Document:
         raise ExtractionAborted(ErrorKind.TOO_LARGE, f"网页长度超过上限{limits.max_chars}字符")
     root, parse_errors = _parse(text)
     errors.extend(parse_errors)
-    layers = _Layers()
+    layers = _Layers(styled=stylesheet_hiding(root, limits))
     body_out: list[str] = []
     for top in root:
         _walk(top, body_out, layers, limits)

@@ -3,6 +3,9 @@
 Parts:
 
 * ``body`` per page — the visible text layer (layout analysis, text in form XObjects too);
+* ``hidden_text`` per page — glyphs no reader sees: rendering mode 3, white on white,
+  outside the crop box, zero size (:mod:`secscan.extract.pdf_invisible`; the OCR layer
+  of a scanned page is not one of them);
 * ``redacted`` per covering shape — glyphs painted before a filled shape that hides them
   (:mod:`secscan.extract.pdf_cover`), with the page;
 * ``annotation`` per page — comments, notes, free text, stamps (with their authors);

@@ -85,10 +85,14 @@ def find_covers(objects: list[object]) -> list[Cover]:
 
 
 def cover_text(cover: Cover) -> str:
-    """The hidden glyphs as lines: a new line where the baseline moves by half a glyph."""
+    return glyph_lines(cover.chars)
+
+
+def glyph_lines(chars: tuple[object, ...]) -> str:
+    """Glyphs in paint order as lines: a new line where the baseline moves by half a glyph."""
     lines: list[list[str]] = []
     last_y: float | None = None
-    for ch in cover.chars:
+    for ch in chars:
         y = ch.y0  # type: ignore[attr-defined]
         if last_y is None or abs(y - last_y) > ch.height / 2:  # type: ignore[attr-defined]
             lines.append([])

@@ -7,7 +7,6 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from pdfminer.converter import PDFPageAggregator
 from pdfminer.layout import LAParams, LTImage, LTTextContainer
 from pdfminer.pdfdocument import PDFDocument, PDFEncryptionError, PDFPasswordIncorrect
 from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
@@ -16,7 +15,8 @@ from pdfminer.pdfparser import PDFParser
 
 from secscan.extract.archive import extract_nested
 from secscan.extract.base import ExtractionAborted, Limits
-from secscan.extract.pdf_cover import cover_text, drop_objects, find_covers, paint_order
+from secscan.extract.pdf_cover import cover_text, drop_objects, find_covers, glyph_lines, paint_order
+from secscan.extract.pdf_invisible import TaggingAggregator, find_unseen
 from secscan.extract.pdf_objects import (
     annotations,
     as_dict,
@@ -61,7 +61,7 @@ class _Reader:
         manager = PDFResourceManager(caching=True)
         # No layout analysis at render time: the raw objects keep their paint order,
         # which the redaction check needs; the page is analysed afterwards.
-        device = PDFPageAggregator(manager, laparams=None)
+        device = TaggingAggregator(manager, laparams=None)
         interpreter = PDFPageInterpreter(manager, device)
         pages = PDFPage.create_pages(doc)
         while True:
@@ -91,9 +91,12 @@ class _Reader:
 
     def _page(self, number: int, layout: Any) -> None:
         objects = list(paint_order(layout))
-        covers = find_covers(objects)
-        if covers:
-            drop_objects(layout, {id(ch) for cover in covers for ch in cover.chars})
+        unseen = find_unseen(objects, layout)
+        doomed = {id(ch) for group in unseen for ch in group.chars}
+        covers = find_covers([o for o in objects if id(o) not in doomed])
+        doomed.update(id(ch) for cover in covers for ch in cover.chars)
+        if doomed:
+            drop_objects(layout, doomed)
         layout.analyze(LAParams(all_texts=True))
         texts: list[str] = []
         stack = list(layout)
@@ -114,6 +117,10 @@ class _Reader:
             if hidden:
                 shade = "黑色" if cover.dark else ""
                 self.add(Part(PartKind.REDACTED, hidden, page=number, first_paragraph=None, label=f"第{number}页{shade}遮盖框{k}"))
+        for group in unseen:
+            hidden = glyph_lines(group.chars)
+            if hidden:
+                self.add(Part(PartKind.HIDDEN_TEXT, hidden, page=number, first_paragraph=None, label=f"第{number}页{group.why}"))
         page_area = max(1.0, layout.width * layout.height)
         image_area = sum(o.width * o.height for o in objects if isinstance(o, LTImage))
         visible_chars = len("".join(text.split()))
