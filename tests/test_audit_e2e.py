@@ -199,8 +199,9 @@ def test_dask_engine_equals_local(site, tmp_path: Path) -> None:
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         with AuditStore(dask_db) as store:
             summary = run_audit([open_source(str(root), fetcher, subset)], store, CONFIG, engine="dask",
-                                scheduler=cluster.scheduler_address, progress=False)
+                                scheduler=cluster.scheduler_address, progress=False, batch_docs=4)
     assert summary.documents == len(part) >= 30
+    assert summary.scanned / 4 <= summary.batches < summary.scanned  # batched: up to 4 documents a task
     with AuditStore(dask_db, readonly=True) as store:
         workers = {row[0] for row in store._db.execute("SELECT worker FROM results")}
     assert len(workers) == 2  # both Dask workers took a share

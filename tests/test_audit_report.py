@@ -19,7 +19,7 @@ from secscan.audit.fetch import Fetcher
 from secscan.audit.report import ReportOptions, ReviewedFindings, build_report, render_csv
 from secscan.audit.sources import Filters, open_source
 from secscan.audit.store import StoreError
-from secscan.audit.worker import Job, scan_job
+from secscan.audit.worker import Batch, scan_batch
 from secscan.baseline import FORMAT_VERSION, load_baseline
 from secscan.cli import main
 from secscan.types import Verdict
@@ -184,23 +184,27 @@ def test_cli_run_exit_code_list_and_resume_rules(tmp_path: Path) -> None:
 
 
 class InlineEngine:
-    """Runs the scan function in this process; documents named ``bad*`` make the 'worker' die."""
+    """Runs the task function in this process; a batch holding a document named ``bad*`` makes the 'worker' die."""
 
     slots = 2
     window = 4
+    batch_docs = 8
+    batch_bytes = 1 << 20
 
     def __init__(self, config: Config) -> None:
         self.config = config
+        self.batches: list[int] = []
 
-    def submit(self, job: Job) -> Future:
+    def submit(self, batch: Batch) -> Future:
+        self.batches.append(len(batch.jobs))
         future: Future = Future()
-        if job.name.startswith("bad"):
+        if any(job.name.startswith("bad") for job in batch.jobs):
             future.set_exception(RuntimeError("worker lost"))
         else:
-            future.set_result(scan_job(job, self.config))
+            future.set_result(scan_batch(batch, self.config))
         return future
 
-    def wait_some(self, futures: set) -> tuple[set, set]:
+    def wait_some(self, futures: set, block: bool = True) -> tuple[set, set]:
         return set(futures), set()
 
     def close(self) -> None:
@@ -214,8 +218,10 @@ def test_a_lost_worker_is_recorded_as_review_and_retried_next_audit(tmp_path: Pa
     db = tmp_path / "a.db"
     with AuditStore(db) as store:
         source = open_source(str(tmp_path / "site"), Fetcher())
-        first = run_audit([source], store, CONFIG, engine=InlineEngine(CONFIG), progress=True)
+        engine = InlineEngine(CONFIG)
+        first = run_audit([source], store, CONFIG, engine=engine, progress=True)
     assert "审查" in capsys.readouterr().err  # the progress bar went to stderr
+    assert engine.batches == [2, 1, 1]  # the lost batch is retried document by document
     assert first.failed == 1 and first.documents == 2 and first.verdicts == {"review": 1, "block": 1}
     bad = next(r for r in rows(db) if r.doc.path.endswith("bad.txt"))
     assert bad.verdict is Verdict.REVIEW and "worker lost" in bad.errors[0].message
@@ -224,3 +230,21 @@ def test_a_lost_worker_is_recorded_as_review_and_retried_next_audit(tmp_path: Pa
         second = run_audit([source], store, CONFIG, engine=InlineEngine(CONFIG), progress=False)
     assert second.scanned == 1 and second.reused == 1  # only the failed content is scanned again
     assert second.verdicts == {"pass": 1, "block": 1}
+
+
+def test_a_database_from_before_links_and_referrers_is_upgraded(tmp_path: Path) -> None:
+    import sqlite3
+
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "a.txt").write_text("秘密★5年\n" + NOTICE, encoding="utf-8")
+    db = tmp_path / "old.db"
+    _audit(db, tmp_path / "site")
+    with sqlite3.connect(db) as conn:  # as the first release wrote it
+        conn.execute("ALTER TABLE documents DROP COLUMN referrer")
+        conn.execute("ALTER TABLE results DROP COLUMN links")
+    assert [r.verdict for r in rows(db)] == [Verdict.BLOCK]  # read-only: readable as it is
+    again = _audit(db, tmp_path / "site")  # read-write: the columns are added, the results reused
+    assert again.scanned == 0 and again.reused == 1
+    with AuditStore(db, readonly=True) as store:
+        (doc,) = store.documents(again.audit_id)
+    assert doc.referrer is None and doc.verdict == "block"

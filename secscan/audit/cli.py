@@ -29,12 +29,18 @@ def audit() -> None:
 @click.option("--delay", type=click.FloatRange(min=0), default=0.5, show_default=True,
               help="Seconds between two requests to the same host.")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True, help="Seconds per HTTP request.")
+@click.option("--follow-attachments/--no-follow-attachments", default=True, show_default=True,
+              help="Also fetch the attachments (pdf, doc, xls, zip, …) that fetched pages link on the same host; "
+                   "one level deep.")
+@click.option("--batch", "batch_docs", type=click.IntRange(min=1), default=None,
+              help="Documents per task (default: 8 local, 32 dask).")
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False), help="TOML configuration.")
 @click.option("--no-model", is_flag=True, help="Rules only: do not use the classifier.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar, no summary.")
 def run_cmd(sources: tuple[str, ...], db_path: str, jobs: int | None, resume: bool, engine: str, scheduler: str | None,
             include: tuple[str, ...], exclude: tuple[str, ...], concurrency: int, delay: float, timeout: float,
-            config_path: str | None, no_model: bool, quiet: bool) -> None:
+            follow_attachments: bool, batch_docs: int | None, config_path: str | None, no_model: bool,
+            quiet: bool) -> None:
     """Scan every document of SOURCE... (folder, WARC/WARC.gz, file of URLs or paths, sitemap URL) into --db.
 
     Exit code: the worst verdict of the audit (0 pass, 3 review, 4 block), as for secscan scan.
@@ -61,13 +67,15 @@ def run_cmd(sources: tuple[str, ...], db_path: str, jobs: int | None, resume: bo
     try:
         with AuditStore(db_path) as store:
             summary = run_audit(opened, store, config, jobs=jobs, engine=engine, scheduler=scheduler, resume=resume,
-                                progress=False if quiet else None)
+                                progress=False if quiet else None, follow_attachments=follow_attachments,
+                                batch_docs=batch_docs)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from exc
     if not quiet:
         v = summary.verdicts
         click.echo(
-            f"审计 audit #{summary.audit_id}{'(续)' if summary.resumed else ''}: {summary.documents} 个文件, "
+            f"审计 audit #{summary.audit_id}{'(续)' if summary.resumed else ''}: {summary.documents} 个文件"
+            f"(其中附件 {summary.attachments}), "
             f"扫描 {summary.scanned}, 复用 {summary.reused}, 失败 {summary.failed}; "
             f"不得公开 {v.get('block', 0)}, 需复核 {v.get('review', 0)}, 可公开 {v.get('pass', 0)}; "
             f"{summary.seconds:.1f}s, {summary.docs_per_second:.1f} 篇/秒, {summary.mb_per_second:.2f} MB/s",

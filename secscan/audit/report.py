@@ -164,6 +164,8 @@ def row_dict(rank: int, row: Row, top: int, mask: bool) -> dict[str, Any]:
         out["path"] = doc.path
     if doc.warc_record:
         out["warc_record"] = doc.warc_record
+    if doc.referrer:
+        out["linked_from"] = doc.referrer  # a followed attachment: the page that links it
     out.update({
         "section": doc.section,
         "verdict": row.verdict.value,
@@ -187,8 +189,8 @@ def render_jsonl(report: AuditReport) -> Iterator[str]:
         yield json.dumps(row_dict(rank, row, o.top, o.mask), ensure_ascii=False) + "\n"
 
 
-CSV_COLUMNS = ("rank", "section", "verdict", "verdict_zh", "score", "origin", "warc_record", "categories",
-               "top_findings", "reasons", "errors")
+CSV_COLUMNS = ("rank", "section", "verdict", "verdict_zh", "score", "origin", "warc_record", "linked_from",
+               "categories", "top_findings", "reasons", "errors")
 
 
 def _cell(value: str) -> str:
@@ -208,7 +210,7 @@ def render_csv(report: AuditReport) -> Iterator[str]:
         buf.truncate()
         writer.writerow([_cell(str(v)) for v in (
             rank, d["section"], d["verdict"], d["verdict_zh"], d["score"], d.get("url") or d.get("path", ""),
-            d.get("warc_record", ""), ";".join(f"{k}:{v}" for k, v in d["categories"].items()),
+            d.get("warc_record", ""), d.get("linked_from", ""), ";".join(f"{k}:{v}" for k, v in d["categories"].items()),
             " | ".join(f"{f['rule']} {f['text']}" for f in d["findings"]),
             " | ".join(f["reason"] for f in d["findings"]),
             " | ".join(e["message"] for e in d["errors"]),
@@ -274,6 +276,10 @@ def _html_row(rank: int, row: Row, o: ReportOptions) -> str:
     link = f'<a href="{_e(href)}">{_e(origin)}</a>' if href else _e(origin)
     if d.get("warc_record"):
         link += f'<div class="ctx">WARC {_e(d["warc_record"])}</div>'
+    if d.get("linked_from"):
+        page = d["linked_from"]
+        href_page = f' href="{_e(page)}"' if page.lower().startswith(("http://", "https://")) else ""
+        link += f'<div class="ctx">附件,链接自 <a{href_page}>{_e(page)}</a></div>'
     items = []
     for f in d["findings"]:
         context = _e(f["context"]).replace(_e(f["text"]), f"<mark>{_e(f['text'])}</mark>", 1) if f["text"] else _e(f["context"])

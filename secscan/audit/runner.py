@@ -1,9 +1,15 @@
 """Run an audit: stream sources → hash → skip what is known → scan in parallel → store.
 
-Two engines run the *same* function, :func:`secscan.audit.worker.scan_job`: a local
-process pool (``--jobs``) and a Dask distributed cluster (``--engine dask``).  Either
-way the client alone reads sources and writes the database, and at most a fixed window
-of documents is in flight, so memory stays bounded whatever the corpus size.
+Two engines run the *same* task function, :func:`secscan.audit.worker.scan_batch`: a
+local process pool (``--jobs``) and a Dask distributed cluster (``--engine dask``).
+Documents go to the workers in batches (up to ``batch_docs`` documents or ``batch_bytes``
+bytes, a larger document alone) so the per-task cost is paid once per batch.  Either way
+the client alone reads sources and writes the database, one document at a time as each
+batch comes back, and at most ``window`` batches (and :data:`MAX_INFLIGHT_BYTES`) are in
+flight, so memory stays bounded whatever the corpus size.
+
+After the sources, the attachments linked from fetched pages are fetched and audited too
+(:mod:`secscan.audit.follow`).
 """
 
 from __future__ import annotations
@@ -21,23 +27,30 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from secscan.audit.sources import Item, Origin, Source
+from secscan.audit.follow import FollowedLinks, attachment_urls, is_followed_page
+from secscan.audit.sources import Filters, Item, Origin, SitemapSource, Source, UrlListSource
 from secscan.audit.store import AuditStore, StoreError
-from secscan.audit.worker import Job, Outcome, Versions, init_worker, scan_job, versions_for
+from secscan.audit.worker import Batch, Job, Outcome, Versions, init_worker, scan_batch, versions_for
 from secscan.config import Config
 from secscan.score import score_file
 from secscan.types import ErrorKind, ReadError, Verdict
+
+MAX_INFLIGHT_BYTES = 256 * 1024 * 1024  # document bytes held for batches in flight, whatever the engine
+MAX_BATCH_AGE = 1.0  # seconds a partial batch waits for more documents (slow sources: fetching)
 
 # -- engines -------------------------------------------------------------------------
 
 
 class Engine(Protocol):
     slots: int
-    window: int  # documents in flight at most: keeps every worker busy, and memory bounded
+    window: int  # batches in flight at most: keeps every worker busy, and memory bounded
+    batch_docs: int  # documents per batch at most
+    batch_bytes: int  # bytes per batch at most (a larger document is a batch of its own)
 
-    def submit(self, job: Job) -> Any: ...
+    def submit(self, batch: Batch) -> Any: ...
 
-    def wait_some(self, futures: set[Any]) -> tuple[set[Any], set[Any]]: ...
+    def wait_some(self, futures: set[Any], block: bool = True) -> tuple[set[Any], set[Any]]:
+        """(done, pending); without ``block`` only what is done already (possibly nothing)."""
 
     def close(self) -> None: ...
 
@@ -46,19 +59,25 @@ class LocalEngine:
     """A process pool; each worker builds its scanner once, in the initializer.
 
     A worker that dies (a crash in a C extension, the OOM killer) breaks the whole pool:
-    the pool is started again, and the documents that were in flight are recorded as
-    failed.  A pool that keeps breaking with nothing scanned in between stops the audit.
+    the pool is started again, and the batches that were in flight are split and retried
+    document by document; a document that fails alone is recorded as failed.  A pool that
+    keeps breaking with nothing scanned in between stops the audit.
     """
 
     max_restarts = 3
+    # Measured (docs/audit.md): a pool task costs well under a millisecond of pickling
+    # and IPC; 8 documents a task make it negligible and keep the in-flight window small.
+    batch_docs = 8
+    batch_bytes = 4 * 1024 * 1024
 
-    def __init__(self, config: Config, jobs: int) -> None:
+    def __init__(self, config: Config, jobs: int, batch_docs: int | None = None) -> None:
         self.config = config
         self.slots = max(1, jobs)
-        self.window = 4 * self.slots
+        self.batch_docs = batch_docs or self.batch_docs
+        self.window = 3 * self.slots
         self._restarts = 0
         self._pool = self._new_pool()
-        self._current: weakref.WeakSet[Future[Outcome]] = weakref.WeakSet()
+        self._current: weakref.WeakSet[Future[list[Outcome]]] = weakref.WeakSet()
 
     def _new_pool(self) -> ProcessPoolExecutor:
         # forkserver: fetcher threads may be running in the client, and fork() with
@@ -68,17 +87,21 @@ class LocalEngine:
             self.slots, mp_context=multiprocessing.get_context(method), initializer=init_worker, initargs=(self.config,)
         )
 
-    def submit(self, job: Job) -> Future[Outcome]:
+    def submit(self, batch: Batch) -> Future[list[Outcome]]:
         try:
-            future = self._pool.submit(scan_job, job, self.config)
+            future = self._pool.submit(scan_batch, batch, self.config)
         except BrokenProcessPool:
             self.restart()
-            future = self._pool.submit(scan_job, job, self.config)
+            future = self._pool.submit(scan_batch, batch, self.config)
         self._current.add(future)
         return future
 
-    def wait_some(self, futures: set[Any]) -> tuple[set[Any], set[Any]]:
-        done, pending = wait(futures, return_when=FIRST_COMPLETED)
+    def wait_some(self, futures: set[Any], block: bool = True) -> tuple[set[Any], set[Any]]:
+        if block:
+            done, pending = wait(futures, return_when=FIRST_COMPLETED)
+        else:
+            done = {f for f in futures if f.done()}
+            pending = futures - done
         broken = [f for f in done if isinstance(f.exception(), BrokenProcessPool)]
         if any(f in self._current for f in broken):
             self.restart()
@@ -99,9 +122,17 @@ class LocalEngine:
 
 
 class DaskEngine:
-    """The same scan function on a Dask cluster; the scanner is cached per worker process."""
+    """The same task function on a Dask cluster; the scanner is cached per worker process."""
 
-    def __init__(self, config: Config, scheduler: str | Any) -> None:
+    # Measured (docs/audit.md): a task costs the client and scheduler ~20 ms, a small
+    # page ~5 ms to scan; 32 documents a task cut the overhead to under a millisecond
+    # per document (16–128 measured within noise of each other, 1 four times slower),
+    # and 3 batches in flight per worker thread keep every worker fed.
+    batch_docs = 32
+    batch_bytes = 8 * 1024 * 1024
+    scatter_bytes = 4 * 1024 * 1024  # larger batches travel worker-to-worker, not inside the task graph
+
+    def __init__(self, config: Config, scheduler: str | Any, batch_docs: int | None = None) -> None:
         from distributed import Client, as_completed
 
         self._own = not isinstance(scheduler, Client)
@@ -111,20 +142,19 @@ class DaskEngine:
         self._completed = as_completed()
         threads = sum(self.client.nthreads().values())
         self.slots = max(1, threads)
-        # A task's round trip through the scheduler is a few milliseconds, as long as a
-        # small document's scan: keep more in flight so that workers never wait.
-        self.window = 32 * self.slots
+        self.batch_docs = batch_docs or self.batch_docs
+        self.window = 3 * self.slots
 
-    def submit(self, job: Job) -> Any:
-        future = self.client.submit(scan_job, job, self._config, pure=False)
+    def submit(self, batch: Batch) -> Any:
+        payload = self.client.scatter(batch, direct=True) if batch.size > self.scatter_bytes else batch
+        future = self.client.submit(scan_batch, payload, self._config, pure=False)
         self._completed.add(future)
         return future
 
-    def wait_some(self, futures: set[Any]) -> tuple[set[Any], set[Any]]:
+    def wait_some(self, futures: set[Any], block: bool = True) -> tuple[set[Any], set[Any]]:
         # One as_completed for the whole audit: distributed.wait() per call would cost
         # time proportional to the window on every completion.
-        done = {next(self._completed)}
-        done.update(self._completed.next_batch(block=False))
+        done = set(self._completed.next_batch(block=block))
         return done, futures - done
 
     def close(self) -> None:
@@ -144,6 +174,8 @@ class AuditSummary:
     scanned: int = 0  # sent to a worker
     reused: int = 0  # same content already scanned with these versions (or in flight)
     failed: int = 0  # a worker died on it: recorded as review, retried by the next audit
+    attachments: int = 0  # of the documents: attachments followed from fetched pages
+    batches: int = 0  # tasks sent to the engine
     bytes: int = 0
     scanned_bytes: int = 0
     seconds: float = 0.0
@@ -164,9 +196,9 @@ class AuditSummary:
     def as_dict(self) -> dict[str, Any]:
         return {
             "audit": self.audit_id, "resumed": self.resumed, "documents": self.documents, "scanned": self.scanned,
-            "reused": self.reused, "failed": self.failed, "bytes": self.bytes, "seconds": round(self.seconds, 3),
-            "docs_per_second": round(self.docs_per_second, 2), "mb_per_second": round(self.mb_per_second, 3),
-            "verdicts": self.verdicts,
+            "reused": self.reused, "failed": self.failed, "attachments": self.attachments, "batches": self.batches,
+            "bytes": self.bytes, "seconds": round(self.seconds, 3), "docs_per_second": round(self.docs_per_second, 2),
+            "mb_per_second": round(self.mb_per_second, 3), "verdicts": self.verdicts,
         }
 
 
@@ -181,22 +213,29 @@ def content_hash(item: Item) -> str:
 class _Progress(Protocol):
     def advance(self, n: int = 1) -> None: ...
 
+    def grow(self, n: int) -> None:
+        """``n`` more documents to expect (attachments found on the way)."""
+
 
 class _Audit:
-    """The state of one run: futures in flight and the origins waiting on each content hash."""
+    """The state of one run: the batch being filled, batches in flight, the origins waiting on each content hash."""
 
     def __init__(self, store: AuditStore, engine: Engine, config: Config, versions: Versions, summary: AuditSummary,
-                 progress: _Progress, window: int) -> None:
+                 progress: _Progress, follow: Filters | None) -> None:
         self.store, self.engine, self.config, self.versions = store, engine, config, versions
-        self.summary, self.progress, self.window = summary, progress, window
-        self.futures: dict[Any, tuple[str, int]] = {}
+        self.summary, self.progress, self.follow = summary, progress, follow
+        self.futures: dict[Any, Batch] = {}
         self.waiting: dict[str, list[tuple[Origin, int]]] = {}
+        self.filling: list[Job] = []
+        self.filling_bytes = 0
+        self.filling_since = 0.0
+        self.inflight_bytes = 0
 
     def add(self, item: Item) -> None:
         digest = content_hash(item)
         size = len(item.data) if item.data is not None else 0
         self.summary.bytes += size
-        if digest in self.waiting:  # the same bytes under another origin, already in flight
+        if digest in self.waiting:  # the same bytes under another origin, already on its way
             self.waiting[digest].append((item.origin, size))
             self.summary.reused += 1
             return
@@ -204,40 +243,76 @@ class _Audit:
             self.summary.reused += 1
             self._record(item.origin, digest, size)
             return
-        future = self.engine.submit(Job(digest, item.name, item.data, item.error))
-        self.futures[future] = (digest, size)
         self.waiting[digest] = [(item.origin, size)]
         self.summary.scanned += 1
         self.summary.scanned_bytes += size
-        while len(self.futures) >= self.window:
-            self.drain(everything=False)
+        if not self.filling:
+            self.filling_since = time.monotonic()
+        self.filling.append(Job(digest, item.name, item.data, item.error))
+        self.filling_bytes += size
+        if (len(self.filling) >= self.engine.batch_docs or self.filling_bytes >= self.engine.batch_bytes
+                or time.monotonic() - self.filling_since >= MAX_BATCH_AGE):
+            self.flush()
 
-    def drain(self, everything: bool = True) -> None:
+    def flush(self) -> None:
+        """Send the batch being filled, record what has come back, and wait while too much is in flight."""
+        if self.filling:
+            self._submit(Batch(tuple(self.filling)))
+            self.filling, self.filling_bytes = [], 0
+        self._collect(block=False)
+        while self.futures and (len(self.futures) >= self.engine.window or self.inflight_bytes > MAX_INFLIGHT_BYTES):
+            self._collect(block=True)
+
+    def finish(self) -> None:
+        self.flush()
         while self.futures:
-            done, _ = self.engine.wait_some(set(self.futures))
-            for future in done:
-                digest, size = self.futures.pop(future)
-                outcome = self._outcome(future, digest)
-                self.store.record_result(outcome, size, self.summary.audit_id, self.versions)
-                for origin, osize in self.waiting.pop(digest):
-                    self._record(origin, outcome.content_hash, osize)
-            self.store.maybe_commit()
-            if not everything:
-                return
+            self._collect(block=True)
 
-    def _outcome(self, future: Any, digest: str) -> Outcome:
+    def _submit(self, batch: Batch) -> None:
+        self.futures[self.engine.submit(batch)] = batch
+        self.inflight_bytes += batch.size
+        self.summary.batches += 1
+
+    def _collect(self, block: bool) -> None:
+        if not self.futures:
+            return
+        done, _ = self.engine.wait_some(set(self.futures), block)
+        for future in done:
+            batch = self.futures.pop(future)
+            self.inflight_bytes -= batch.size
+            outcomes = self._outcomes(future, batch)
+            if outcomes is None:
+                continue  # split and sent again
+            for job, outcome in zip(batch.jobs, outcomes, strict=True):
+                origins = self.waiting.pop(job.content_hash)
+                self.store.record_result(outcome, origins[0][1], self.summary.audit_id, self.versions)
+                for origin, size in origins:
+                    self._record(origin, outcome.content_hash, size)
+        self.store.maybe_commit()
+
+    def _outcomes(self, future: Any, batch: Batch) -> list[Outcome] | None:
         try:
-            outcome: Outcome = future.result()
-        except BrokenProcessPool as exc:
-            return self._failed(digest, f"扫描进程异常退出:{exc}")
-        except Exception as exc:  # a worker lost (Dask KilledWorker, …): the document is recorded, not lost
-            return self._failed(digest, f"扫描失败:{type(exc).__name__}: {exc}")
-        if outcome.scan_key != self.versions.scan_key:
-            raise StoreError(
-                f"worker {outcome.worker} scans with other lexicon/model/settings than this client; "
-                "install the same secscan and data on every worker"
-            )
-        return outcome
+            outcomes: list[Outcome] = future.result()
+        except Exception as exc:  # BrokenProcessPool, Dask KilledWorker, …: nothing is lost
+            if len(batch.jobs) > 1:
+                # Which document killed the worker is unknown: retry each alone, so one
+                # bad file does not take its batch-mates with it.
+                for job in batch.jobs:
+                    self._submit(Batch((job,)))
+                return None
+            (job,) = batch.jobs
+            if isinstance(exc, BrokenProcessPool):
+                return [self._failed(job.content_hash, f"扫描进程异常退出:{exc}")]
+            return [self._failed(job.content_hash, f"扫描失败:{type(exc).__name__}: {exc}")]
+        if len(outcomes) != len(batch.jobs):
+            raise StoreError(f"a worker returned {len(outcomes)} results for a batch of {len(batch.jobs)}")
+        for outcome in outcomes:
+            if outcome.scan_key != self.versions.scan_key:
+                raise StoreError(
+                    f"worker {outcome.worker} scans with other lexicon/model/settings than this client; "
+                    "install the same secscan and data on every worker"
+                )
+        return outcomes
 
     def _failed(self, digest: str, message: str) -> Outcome:
         # Stored under its own key, so the next audit tries this content again.
@@ -249,8 +324,16 @@ class _Audit:
                        "", 0.0, "")
 
     def _record(self, origin: Origin, digest: str, size: int) -> None:
-        self.store.record_document(self.summary.audit_id, origin, digest, self.versions.scan_key, size)
+        audit_id, scan_key = self.summary.audit_id, self.versions.scan_key
+        self.store.record_document(audit_id, origin, digest, scan_key, size)
+        if self.follow is not None and origin.url and is_followed_page(origin):
+            # Queued in the same transaction as the page: a resumed audit still follows them.
+            urls = attachment_urls(origin.url, self.store.page_links(digest, scan_key), self.follow)
+            if urls:
+                self.store.queue_links(audit_id, origin.url, urls)
         self.summary.documents += 1
+        if origin.referrer is not None:
+            self.summary.attachments += 1
         self.progress.advance()
 
 
@@ -258,10 +341,18 @@ class _NoProgress:
     def advance(self, n: int = 1) -> None:
         pass
 
+    def grow(self, n: int) -> None:
+        pass
+
 
 def iter_items(sources: Iterable[Source], skip: Any) -> Iterator[Item]:
     for source in sources:
         yield from source.items(skip)
+
+
+def _web_source(sources: list[Source]) -> UrlListSource | SitemapSource | None:
+    """The source whose fetcher and filters serve followed attachments too."""
+    return next((s for s in sources if isinstance(s, UrlListSource | SitemapSource)), None)
 
 
 def run_audit(
@@ -274,12 +365,16 @@ def run_audit(
     scheduler: str | Any = None,
     resume: bool = False,
     progress: bool | None = None,
+    follow_attachments: bool = True,
+    batch_docs: int | None = None,
 ) -> AuditSummary:
     """Audit ``sources`` into ``store``; returns the counts of this run.
 
     ``engine`` is "local" (a pool of ``jobs`` processes), "dask" (on ``scheduler``: an
-    address or a ``distributed.Client``) or any :class:`Engine`.  ``progress`` None shows
-    a bar on stderr only when it is a terminal.
+    address or a ``distributed.Client``) or any :class:`Engine`; ``batch_docs`` overrides
+    the engine's documents per task.  ``progress`` None shows a bar on stderr only when it
+    is a terminal.  With ``follow_attachments``, attachments linked from pages fetched
+    from a URL list or sitemap are fetched and audited after the sources (one level deep).
     """
     versions = versions_for(config)
     audit_id, resumed = store.begin_audit([s.label for s in sources], versions, resume=resume)
@@ -290,18 +385,28 @@ def run_audit(
     elif engine == "dask":
         if scheduler is None:
             raise ValueError("the dask engine needs a scheduler address (--scheduler tcp://host:8786)")
-        runner = DaskEngine(config, scheduler)
+        runner = DaskEngine(config, scheduler, batch_docs)
     elif engine == "local":
-        runner = LocalEngine(config, jobs or os.cpu_count() or 1)
+        runner = LocalEngine(config, jobs or os.cpu_count() or 1, batch_docs)
     else:
         raise ValueError(f"unknown engine {engine!r}")
+    web = _web_source(sources) if follow_attachments else None
     show = sys.stderr.isatty() if progress is None else progress
     try:
         with _ProgressBar(show, sources, store, audit_id) as bar:
-            audit = _Audit(store, runner, config, versions, summary, bar, window=runner.window)
-            for item in iter_items(sources, lambda key: store.has_origin(audit_id, key)):
+            def skip(key: str) -> bool:
+                return store.has_origin(audit_id, key)
+
+            audit = _Audit(store, runner, config, versions, summary, bar, web.filters if web else None)
+            for item in iter_items(sources, skip):
                 audit.add(item)
-            audit.drain()
+            audit.finish()
+            if web is not None:
+                # Every page is recorded now, so the queue is complete; attachments add no links.
+                bar.grow(store.count_queued(audit_id))
+                for item in FollowedLinks(store, audit_id, web.fetcher).items(skip):
+                    audit.add(item)
+                audit.finish()
     finally:
         runner.close()
         summary.seconds = time.perf_counter() - started
@@ -317,6 +422,11 @@ class _RichProgress:
 
     def advance(self, n: int = 1) -> None:
         self._progress.advance(self._task, n)
+
+    def grow(self, n: int) -> None:
+        total = self._progress.tasks[0].total
+        if n and total is not None:
+            self._progress.update(self._task, total=total + n)
 
 
 class _ProgressBar:

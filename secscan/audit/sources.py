@@ -11,6 +11,7 @@ from __future__ import annotations
 import fnmatch
 import gzip
 import io
+import mimetypes
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ class Origin:
     path: str | None = None
     url: str | None = None
     warc_record: str | None = None
+    referrer: str | None = None  # for a followed attachment: the page that linked it
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,7 @@ class WarcSource:
                     continue
                 url = record.rec_headers.get_header("WARC-Target-URI") or ""
                 record_id = record.rec_headers.get_header("WARC-Record-ID") or ""
-                if not self.filters.wants(_url_path(url)):
+                if not self.filters.wants(url_path(url)):
                     continue
                 key = f"{self.path.resolve()}#{record_id}"
                 if skip(key):
@@ -179,7 +181,7 @@ class UrlListSource:
         with self.path.open(encoding="utf-8-sig") as fh:
             for raw in fh:
                 line = raw.strip()
-                if line and not line.startswith("#") and self.filters.wants(_url_path(line)):
+                if line and not line.startswith("#") and self.filters.wants(url_path(line)):
                     yield line
 
     def estimate(self) -> int | None:
@@ -216,7 +218,7 @@ class SitemapSource:
         failures: list[Item] = []
         urls = (
             u for u in self._locations(self.location, 0, failures)
-            if self.filters.wants(_url_path(u)) and not skip(u)
+            if self.filters.wants(url_path(u)) and not skip(u)
         )
         yield from (fetched_item(f) for f in self.fetcher.fetch_many(urls))
         yield from failures
@@ -269,7 +271,11 @@ def parse_sitemap(data: bytes) -> etree._Element:
 
 def fetched_item(fetched: Fetched) -> Item:
     origin = Origin(fetched.url, "url", url_section(fetched.url), url=fetched.url)
-    return Item(origin, url_name(fetched.url), fetched.data, fetched.error)
+    name = url_name(fetched.url)
+    if "." not in name and fetched.content_type:
+        # /download?id=5 served as application/pdf: the name says what the server said.
+        name += mimetypes.guess_extension(fetched.content_type, strict=False) or ""
+    return Item(origin, name, fetched.data, fetched.error)
 
 
 # -- naming --------------------------------------------------------------------------
@@ -286,7 +292,7 @@ def url_name(url: str) -> str:
     return name or "index.html"
 
 
-def _url_path(url: str) -> str:
+def url_path(url: str) -> str:
     return unquote(urlsplit(url).path).lstrip("/") if "://" in url else url
 
 
@@ -328,5 +334,5 @@ def _looks_like_sitemap(head: bytes) -> bool:
 
 __all__: Sequence[str] = (
     "Filters", "FolderSource", "Item", "Origin", "SitemapSource", "Source", "UrlListSource", "WarcSource",
-    "open_source", "parse_sitemap", "url_section",
+    "fetched_item", "open_source", "parse_sitemap", "url_path", "url_section",
 )

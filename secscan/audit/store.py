@@ -11,7 +11,10 @@ Tables:
 * ``documents`` — one row per (audit, origin): where a document was met and which result
   it has;
 * ``finding_history`` — the first audit in which each (origin, finding fingerprint) was
-  seen, which is what ``report --since`` reads.
+  seen, which is what ``report --since`` reads;
+* ``links`` — per audit, the attachment URLs found on fetched pages and the page that
+  linked each, written with the page's document row: the queue the audit follows after
+  its sources, which a resumed audit picks up where it stopped.
 
 A document row and its result are committed together, so a killed audit loses only
 what was still in flight; ``--resume`` continues the same audit and skips every origin it
@@ -55,6 +58,7 @@ CREATE TABLE IF NOT EXISTS results (
     findings TEXT NOT NULL,
     errors TEXT NOT NULL,
     media_type TEXT NOT NULL,
+    links TEXT NOT NULL DEFAULT '[]',
     size INTEGER NOT NULL,
     seconds REAL NOT NULL,
     worker TEXT NOT NULL,
@@ -78,9 +82,16 @@ CREATE TABLE IF NOT EXISTS documents (
     scan_key TEXT NOT NULL,
     size INTEGER NOT NULL,
     seen_at TEXT NOT NULL,
+    referrer TEXT,
     PRIMARY KEY (audit_id, origin)
 );
 CREATE INDEX IF NOT EXISTS documents_by_hash ON documents (content_hash, scan_key);
+CREATE TABLE IF NOT EXISTS links (
+    audit_id INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    referrer TEXT NOT NULL,
+    PRIMARY KEY (audit_id, url)
+);
 CREATE TABLE IF NOT EXISTS finding_history (
     origin TEXT NOT NULL,
     fingerprint TEXT NOT NULL,
@@ -89,6 +100,9 @@ CREATE TABLE IF NOT EXISTS finding_history (
     PRIMARY KEY (origin, fingerprint)
 );
 """
+
+# Columns added since schema 1 first shipped, added in place to older databases.
+_ADDED_COLUMNS = (("results", "links", "TEXT NOT NULL DEFAULT '[]'"), ("documents", "referrer", "TEXT"))
 
 
 class StoreError(RuntimeError):
@@ -127,6 +141,7 @@ class StoredDocument:
     media_type: str
     size: int
     scanned_at: str
+    referrer: str | None = None  # the page that linked a followed attachment
 
 
 def _now() -> str:
@@ -149,13 +164,24 @@ class AuditStore:
             # a power loss can take the last few, and those are simply scanned again.
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
+            self._add_columns()
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
             self._db.commit()
         version = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         if version is None or version[0] != SCHEMA_VERSION:
             raise StoreError(f"{self.path}: not a secscan audit database of schema {SCHEMA_VERSION}")
+        # A database from before the referrer column, opened read-only, is still readable.
+        self._referrer = "d.referrer" if "referrer" in self._columns("documents") else "NULL"
         self._pending = 0
         self._last_commit = time.monotonic()
+
+    def _columns(self, table: str) -> set[str]:
+        return {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+
+    def _add_columns(self) -> None:
+        for table, column, declaration in _ADDED_COLUMNS:
+            if column not in self._columns(table):
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
     def close(self) -> None:
         self.commit()
@@ -228,21 +254,22 @@ class AuditStore:
     # -- writing --------------------------------------------------------------------
     def record_result(self, outcome: Outcome, size: int, audit_id: int, versions: Versions) -> None:
         self._db.execute(
-            "INSERT INTO results (content_hash, scan_key, verdict, score, findings, errors, media_type, size, seconds,"
-            " worker, audit_id, scanned_at, secscan_version, lexicon_version, model_version)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO results (content_hash, scan_key, verdict, score, findings, errors, media_type, links, size,"
+            " seconds, worker, audit_id, scanned_at, secscan_version, lexicon_version, model_version)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (content_hash, scan_key) DO UPDATE SET scans = scans + 1",
             (outcome.content_hash, outcome.scan_key, outcome.verdict, outcome.score, outcome.findings_json,
-             outcome.errors_json, outcome.media_type, size, outcome.seconds, outcome.worker, audit_id, _now(),
-             versions.secscan, versions.lexicon, versions.model),
+             outcome.errors_json, outcome.media_type, outcome.links_json, size, outcome.seconds, outcome.worker,
+             audit_id, _now(), versions.secscan, versions.lexicon, versions.model),
         )
 
     def record_document(self, audit_id: int, origin: Origin, content_hash: str, scan_key: str, size: int) -> str:
         """Record where a document was met (after its result is recorded); returns its verdict."""
         self._db.execute(
-            "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO documents (audit_id, origin, kind, section, path, url, warc_record, content_hash,"
+            " scan_key, size, seen_at, referrer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (audit_id, origin.key, origin.kind, origin.section, origin.path, origin.url, origin.warc_record,
-             content_hash, scan_key, size, _now()),
+             content_hash, scan_key, size, _now(), origin.referrer),
         )
         row = self._db.execute(
             "SELECT verdict, findings FROM results WHERE content_hash=? AND scan_key=?", (content_hash, scan_key)
@@ -256,6 +283,37 @@ class AuditStore:
             )
         self._pending += 1
         return str(row[0])
+
+    def page_links(self, content_hash: str, scan_key: str) -> list[str]:
+        """The attachment links a result found, when it is an HTML page (the only kind followed)."""
+        row = self._db.execute(
+            "SELECT links FROM results WHERE content_hash=? AND scan_key=? AND media_type='text/html'",
+            (content_hash, scan_key),
+        ).fetchone()
+        return json.loads(row[0]) if row else []
+
+    def queue_links(self, audit_id: int, referrer: str, urls: list[str]) -> int:
+        """Queue attachment URLs to follow (the first page to link one is its referrer); returns how many are new."""
+        before = self._db.total_changes
+        self._db.executemany(
+            "INSERT OR IGNORE INTO links (audit_id, url, referrer) VALUES (?, ?, ?)",
+            [(audit_id, url, referrer) for url in urls],
+        )
+        return self._db.total_changes - before
+
+    def queued_links(self, audit_id: int, after: int = 0, limit: int = 500) -> list[tuple[int, str, str]]:
+        """(rowid, url, referrer) of queued links not yet recorded as documents, in queue order from ``after``."""
+        return self._db.execute(
+            "SELECT l.rowid, l.url, l.referrer FROM links l WHERE l.audit_id=? AND l.rowid>? AND NOT EXISTS"
+            " (SELECT 1 FROM documents d WHERE d.audit_id=l.audit_id AND d.origin=l.url) ORDER BY l.rowid LIMIT ?",
+            (audit_id, after, limit),
+        ).fetchall()
+
+    def count_queued(self, audit_id: int) -> int:
+        return int(self._db.execute(
+            "SELECT count(*) FROM links l WHERE l.audit_id=? AND NOT EXISTS"
+            " (SELECT 1 FROM documents d WHERE d.audit_id=l.audit_id AND d.origin=l.url)", (audit_id,),
+        ).fetchone()[0])
 
     def maybe_commit(self, every: int = 200, seconds: float = 0.5) -> None:
         if self._pending >= every or time.monotonic() - self._last_commit >= seconds:
@@ -271,7 +329,7 @@ class AuditStore:
         """The audit's documents, highest score first (streamed from the database)."""
         cur = self._db.execute(
             "SELECT d.origin, d.kind, d.section, d.path, d.url, d.warc_record, d.content_hash, r.verdict, r.score,"
-            " r.findings, r.errors, r.media_type, d.size, r.scanned_at"
+            f" r.findings, r.errors, r.media_type, d.size, r.scanned_at, {self._referrer}"
             " FROM documents d JOIN results r ON r.content_hash = d.content_hash AND r.scan_key = d.scan_key"
             " WHERE d.audit_id = ? ORDER BY r.score DESC, d.section, d.origin",
             (audit_id,),

@@ -1,8 +1,10 @@
 """The one scan function both engines run: a local process pool and Dask workers alike.
 
-A worker process builds its :class:`~secscan.pipeline.Scanner` once (lexicon automaton,
-detectors) and keeps it for every document it is sent; only the compact result travels
-back (no extracted text), ready for the store.
+Documents travel in batches (:class:`Batch`, one task each) so that a task's fixed cost —
+pickling, the scheduler's bookkeeping, a round trip — is paid once per batch, not once
+per page.  A worker process builds its :class:`~secscan.pipeline.Scanner` once (lexicon
+automaton, detectors) and keeps it for every batch it is sent; only the compact results
+travel back (no extracted text), one :class:`Outcome` per document, ready for the store.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import json
 import os
 import socket
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from secscan import __version__
@@ -46,6 +49,18 @@ class Job:
 
 
 @dataclass(frozen=True)
+class Batch:
+    """Documents scanned by one task.  A dataclass rather than a bare tuple so that Dask
+    scatters it as one object."""
+
+    jobs: tuple[Job, ...]
+
+    @property
+    def size(self) -> int:
+        return sum(len(j.data) for j in self.jobs if j.data is not None)
+
+
+@dataclass(frozen=True)
 class Outcome:
     content_hash: str
     scan_key: str
@@ -56,6 +71,7 @@ class Outcome:
     media_type: str
     seconds: float
     worker: str
+    links_json: str = "[]"  # attachment links of an HTML page, for the audit to follow
 
 
 def versions_for(config: Config) -> Versions:
@@ -87,6 +103,16 @@ def init_worker(config: Config) -> None:
     _scanner(config)
 
 
+# An HTML page rarely links more; the cap keeps one hostile page from flooding the store.
+MAX_LINKS = 1000
+
+
+def scan_batch(batch: Batch | Sequence[Job], config: Config) -> list[Outcome]:
+    """The task both engines run: every document of ``batch``, in order."""
+    jobs = batch.jobs if isinstance(batch, Batch) else batch
+    return [scan_job(job, config) for job in jobs]
+
+
 def scan_job(job: Job, config: Config) -> Outcome:
     """Scan one document; never raises for a bad document (the pipeline fails closed)."""
     started = time.perf_counter()
@@ -107,6 +133,7 @@ def scan_job(job: Job, config: Config) -> Outcome:
         report.media_type,
         time.perf_counter() - started,
         f"{socket.gethostname()}:{os.getpid()}",
+        json.dumps(list(report.links[:MAX_LINKS]), ensure_ascii=False),
     )
 
 
