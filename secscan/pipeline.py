@@ -108,7 +108,7 @@ class Scanner:
         try:
             size = path.stat().st_size
             if size > self.config.max_file_bytes:
-                return self.scan_document(_error_doc(name, ErrorKind.TOO_LARGE, f"文件大小{size}字节超过上限{self.config.max_file_bytes}字节"))
+                return self._too_large(name, size)
             data = path.read_bytes()
         except OSError as exc:
             return self.scan_document(_error_doc(name, ErrorKind.UNSUPPORTED, f"无法读取文件:{exc.strerror or exc}"))
@@ -116,7 +116,7 @@ class Scanner:
 
     def scan_bytes(self, data: bytes, filename: str = "upload") -> FileReport:
         if len(data) > self.config.max_file_bytes:
-            return self.scan_document(_error_doc(filename, ErrorKind.TOO_LARGE, f"文件大小{len(data)}字节超过上限{self.config.max_file_bytes}字节"))
+            return self._too_large(filename, len(data))
         return self._scan_data(data, filename, self._limits())
 
     def scan_text(self, text: str, filename: str = "text.txt") -> FileReport:
@@ -130,6 +130,10 @@ class Scanner:
         return ScanReport(__version__, self.lexicon_version, self.model_version, tuple(files))
 
     # -- the stages -----------------------------------------------------------------
+    def _too_large(self, name: str, size: int) -> FileReport:
+        limit = self.config.max_file_bytes
+        return self.scan_document(_error_doc(name, ErrorKind.TOO_LARGE, f"文件大小{size}字节超过上限{limit}字节"))
+
     def _limits(self) -> Limits:
         return Limits(
             max_bytes=self.config.max_file_bytes,

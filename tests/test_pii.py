@@ -439,3 +439,16 @@ def test_mobile_beside_an_office_hotline_in_a_public_notice_is_the_offices():
     assert not [f for f in scanner.scan_text(notice).findings if f.rule == "pii.mobile"]
     minutes = "会议记录\n与会人员反映情况。\n" + line
     assert [f.text for f in scanner.scan_text(minutes).findings if f.rule == "pii.mobile"] == ["13812345678"]
+
+
+def test_sample_and_test_words_cannot_hide_a_valid_id_number():
+    """Context lowers suspicion of sensitive matter, never a validated checksum."""
+    from secscan import Config, Scanner
+
+    scanner = Scanner(Config(today="2026-11-23"))
+    padding = "示例 测试 样例 模板 仅供演示 公开发布 主动公开 此件公开发布 " * 20
+    report = scanner.scan_text(f"{padding}\n示例身份证号:{make_id()}\n{padding}")
+    assert [f.rule for f in report.findings if f.rule.startswith("pii.")] == ["pii.resident_id"]
+    assert report.verdict.value == "block"
+    wrong = make_id(check="0" if make_id()[-1] != "0" else "1")
+    assert scanner.scan_text(f"身份证号:{wrong}").verdict.value == "pass"
