@@ -7,10 +7,11 @@ check digit).  :func:`build_site` writes it to a folder and returns what was pla
 
 from __future__ import annotations
 
-import io
 import random
 from dataclasses import dataclass
 from pathlib import Path
+
+from builders import docx_bytes, pdf_lines
 
 SECTIONS = ("xxgk", "tzgg", "zcwj", "gzdt")
 
@@ -78,35 +79,6 @@ def _html(lines: list[str], title: str, links: list[str]) -> bytes:
             f'<body><div class="article">{body}</div><ul>{anchors}</ul></body></html>').encode()
 
 
-def _docx(lines: list[str]) -> bytes:
-    import docx
-
-    document = docx.Document()
-    for line in lines:
-        document.add_paragraph(line)
-    buf = io.BytesIO()
-    document.save(buf)
-    return buf.getvalue()
-
-
-def _pdf(lines: list[str]) -> bytes:
-    from reportlab.lib.pagesizes import A4
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.pdfgen import canvas
-
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf, pagesize=A4, invariant=1)
-    c.setFont("STSong-Light", 11)
-    y = 800
-    for line in lines:
-        c.drawString(50, y, line)
-        y -= 18
-    c.save()
-    return buf.getvalue()
-
-
 def build_site(root: Path, pages: int = 240, attachments: int = 60, seed: int = 7,
                duplicates: int = 5) -> list[Planted]:
     """Write ``pages`` html pages and ``attachments`` docx/pdf/txt files (plus ``duplicates``
@@ -120,7 +92,7 @@ def build_site(root: Path, pages: int = 240, attachments: int = 60, seed: int = 
         section = SECTIONS[i % len(SECTIONS)]
         p = Planted(f"{section}/fj/{i:04d}.{kind}", kind, *_plant(rng, i))
         lines = _lines_for(p, rng, _TITLES[i % len(_TITLES)].format(n=i + 1))
-        data = {"docx": _docx, "pdf": _pdf}.get(kind, lambda ls: "\n".join(ls).encode())(lines)
+        data = {"docx": docx_bytes, "pdf": pdf_lines}.get(kind, lambda ls: "\n".join(ls).encode())(lines)
         planted.append(p)
         written.append((p.rel, data))
     for j in range(duplicates):

@@ -28,6 +28,11 @@ def docx_bytes(body: list[str], *, table: list[list[str]] | None = None, header:
     return buf.getvalue()
 
 
+def pdf_lines(lines: list[str]) -> bytes:
+    """A one-page PDF of ``lines``."""
+    return pdf_bytes([lines])
+
+
 def pdf_bytes(pages: list[list[str]], *, image_page: bool = False) -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfbase import pdfmetrics
@@ -36,7 +41,7 @@ def pdf_bytes(pages: list[list[str]], *, image_page: bool = False) -> bytes:
 
     pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
     buf = io.BytesIO()
-    c = canvas.Canvas(buf, pagesize=A4)
+    c = canvas.Canvas(buf, pagesize=A4, invariant=1)  # same bytes every run: content hashes
     for lines in pages:
         c.setFont("STSong-Light", 14)
         y = 800

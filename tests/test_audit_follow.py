@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import random
 import threading
@@ -15,6 +14,7 @@ from typing import ClassVar
 
 import pytest
 from audit_site import resident_id
+from builders import docx_bytes, pdf_lines
 from click.testing import CliRunner
 
 from secscan import Config
@@ -30,32 +30,6 @@ from secscan.types import Verdict
 CONFIG = Config(use_model=False, today="2026-11-23")
 NOTICE = "关于公布2024年度优秀志愿者名单的通知\n经各单位推荐、评审,现将名单予以公布。\n"
 PID = resident_id(random.Random(21))
-
-
-def _docx(lines: list[str]) -> bytes:
-    import docx
-
-    document = docx.Document()
-    for line in lines:
-        document.add_paragraph(line)
-    buf = io.BytesIO()
-    document.save(buf)
-    return buf.getvalue()
-
-
-def _pdf(lines: list[str]) -> bytes:
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.pdfgen import canvas
-
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf, invariant=1)
-    c.setFont("STSong-Light", 11)
-    for i, line in enumerate(lines):
-        c.drawString(50, 800 - 18 * i, line)
-    c.save()
-    return buf.getvalue()
 
 
 def _page(title: str, links: list[str]) -> bytes:
@@ -105,14 +79,14 @@ def web() -> Iterator[str]:
             ("/tzgg/fj/missing.xlsx", "附件:已删除"),
         ])),
         "/tzgg/fj/meeting.docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                                  _docx(["机密★10年", "关于调整专项资金使用的会议方案", "请各单位严格落实。"])),
-        "/tzgg/fj/list.pdf": ("application/pdf", _pdf(["获奖志愿者名单", f"王芳 身份证号:{PID}"])),
+                                  docx_bytes(["机密★10年", "关于调整专项资金使用的会议方案", "请各单位严格落实。"])),
+        "/tzgg/fj/list.pdf": ("application/pdf", pdf_lines(["获奖志愿者名单", f"王芳 身份证号:{PID}"])),
         "/download.jsp?id=7&file=plan.txt": ("text/plain; charset=utf-8",
                                              ("工作秘密\n" + NOTICE).encode()),
         # A server answering a dead attachment link with an HTML page that links further.
         "/tzgg/fj/soft404.doc": ("text/html; charset=utf-8", _page("页面不存在", [("/tzgg/fj/deeper.pdf", "x")])),
-        "/tzgg/fj/deeper.pdf": ("application/pdf", _pdf(["秘密★5年"])),
-        "/ext/leak.pdf": ("application/pdf", _pdf(["绝密★长期"])),
+        "/tzgg/fj/deeper.pdf": ("application/pdf", pdf_lines(["秘密★5年"])),
+        "/ext/leak.pdf": ("application/pdf", pdf_lines(["绝密★长期"])),
         "/sitemap.xml": ("application/xml", f"""<?xml version="1.0" encoding="UTF-8"?>
 <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>{base}/tzgg/t2.html</loc></url></urlset>""".encode()),
     }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 import subprocess
@@ -11,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from builders import docx_bytes
 from click.testing import CliRunner
 
 from secscan.cli import main
@@ -90,17 +90,6 @@ def test_fixture_set_is_large_and_balanced() -> None:
     assert len(FIXTURES) >= 20 and len(pub) >= 10 and len(sen) >= 10
 
 
-def _docx(paragraphs: list[str]) -> bytes:
-    import docx
-
-    document = docx.Document()
-    for text in paragraphs:
-        document.add_paragraph(text)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
-
-
 def test_finding_points_at_the_paragraph_and_names_its_words() -> None:
     paragraphs = [
         "关于近期工作的几点说明",
@@ -110,7 +99,7 @@ def test_finding_points_at_the_paragraph_and_names_its_words() -> None:
     ]
     # rules off: the model's own finding, and its location, are what is under test
     scanner = Scanner(Config(today="2026-11-23", disabled_rules=("context",)))
-    report = scanner.scan_bytes(_docx(paragraphs), "draft.docx")
+    report = scanner.scan_bytes(docx_bytes(paragraphs), "draft.docx")
     found = [f for f in report.findings if f.rule == "model.sensitive_context"]
     assert len(found) == 1
     finding = found[0]
