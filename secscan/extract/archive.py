@@ -62,46 +62,15 @@ def member_name(info: zipfile.ZipInfo) -> str:
     return name
 
 
-def extract(data: bytes, name: str, limits: Limits) -> Document:
-    pkg = Package(data, limits, "压缩包")
+def read_members(pkg: Package, members: list[tuple[str, str]], limits: Limits) -> Nested:
+    """``(stored name, shown name)`` members through every extractor; a member's failure
+    becomes an error naming it (a timeout stops the whole file)."""
     parts: list[Part] = []
     errors: list[ReadError] = []
     links: list[str] = []
-    listing: list[str] = []
-    for info in pkg.infos():
-        if info.is_dir() or info.filename.startswith(_SKIP_PREFIXES):
-            continue
-        member = member_name(info)
-        if posixpath.basename(member).startswith("._"):
-            continue
-        listing.append(member)
+    for stored, shown in members:
         try:
-            nested = extract_nested(pkg.read(info.filename), member, limits)
-        except ExtractionAborted as exc:
-            if exc.kind is ErrorKind.TIMEOUT:
-                raise
-            errors.append(ReadError(exc.kind, exc.message))
-            continue
-        parts.extend(nested.parts)
-        errors.extend(nested.errors)
-        links.extend(nested.links)
-    if listing:
-        # File names leak too (“机密-考察人选名单.xlsx”): the listing is scanned like text.
-        parts.insert(0, Part(PartKind.ATTACHMENT, "\n".join(listing), label="压缩包目录"))
-    return Document(name, MEDIA_TYPE, tuple(parts), tuple(errors), tuple(links))
-
-
-def embedded_parts(pkg: Package, prefixes: tuple[str, ...], limits: Limits) -> Nested:
-    """Objects embedded in an Office package (``word/embeddings/…``): listed and read."""
-    names = [n for n in pkg.names() if n.startswith(prefixes) and not n.endswith("/")]
-    if not names:
-        return Nested((), (), ())
-    parts = [Part(PartKind.ATTACHMENT, "\n".join(names), label="嵌入对象")]
-    errors: list[ReadError] = []
-    links: list[str] = []
-    for member in names:
-        try:
-            nested = extract_nested(pkg.read(member), member, limits)
+            nested = extract_nested(pkg.read(stored), shown, limits)
         except ExtractionAborted as exc:
             if exc.kind is ErrorKind.TIMEOUT:
                 raise
@@ -111,3 +80,31 @@ def embedded_parts(pkg: Package, prefixes: tuple[str, ...], limits: Limits) -> N
         errors.extend(nested.errors)
         links.extend(nested.links)
     return Nested(tuple(parts), tuple(errors), tuple(links))
+
+
+def extract(data: bytes, name: str, limits: Limits) -> Document:
+    pkg = Package(data, limits, "压缩包")
+    members: list[tuple[str, str]] = []
+    for info in pkg.infos():
+        if info.is_dir() or info.filename.startswith(_SKIP_PREFIXES):
+            continue
+        member = member_name(info)
+        if posixpath.basename(member).startswith("._"):
+            continue
+        members.append((info.filename, member))
+    read = read_members(pkg, members, limits)
+    parts = list(read.parts)
+    if members:
+        # File names leak too (“机密-考察人选名单.xlsx”): the listing is scanned like text.
+        parts.insert(0, Part(PartKind.ATTACHMENT, "\n".join(m for _, m in members), label="压缩包目录"))
+    return Document(name, MEDIA_TYPE, tuple(parts), read.errors, read.links)
+
+
+def embedded_parts(pkg: Package, prefixes: tuple[str, ...], limits: Limits) -> Nested:
+    """Objects embedded in an Office package (``word/embeddings/…``): listed and read."""
+    names = [n for n in pkg.names() if n.startswith(prefixes) and not n.endswith("/")]
+    if not names:
+        return Nested((), (), ())
+    read = read_members(pkg, [(n, n) for n in names], limits)
+    listing = Part(PartKind.ATTACHMENT, "\n".join(names), label="嵌入对象")
+    return Nested((listing, *read.parts), read.errors, read.links)
