@@ -34,6 +34,7 @@ from click.testing import CliRunner
 
 from secscan.cli import main as cli_main
 from secscan.client import Client, HookError
+from secscan.detect.checksums import resident_id_check_char
 from secscan.types import Verdict
 
 SECSCAN = str(Path(sys.executable).with_name("secscan"))
@@ -230,6 +231,19 @@ def test_json_text_and_html(open_url: str) -> None:
     assert page["path"] == "page.html"
     assert page["verdict"] == "block"
     assert any(f["location"]["part"] == "html_comment" for f in page["findings"])
+
+
+def test_mask_hides_personal_data_in_the_answer(open_url: str) -> None:
+    id_number = "11010519900307123" + resident_id_check_char("11010519900307123")
+    body = {"text": f"信访人登记表\n张某,身份证号:{id_number},电话:13812345678", "filename": "登记表.txt"}
+    plain = HTTP.post(open_url + "/v1/scan", json=body, timeout=30).json()
+    masked = HTTP.post(open_url + "/v1/scan?mask=true", json=body, timeout=30).json()
+    assert plain["verdict"] == masked["verdict"] == "block"
+    assert id_number in json.dumps(plain, ensure_ascii=False)
+    shown = json.dumps(masked, ensure_ascii=False)
+    assert id_number not in shown and "13812345678" not in shown
+    assert any(f["rule"] == "pii.resident_id" and f["text"].startswith("110105") and "*" in f["text"]
+               for f in masked["findings"])
 
 
 def test_uploaded_name_is_a_label_not_a_path(open_url: str, tmp_path: Path) -> None:
