@@ -10,7 +10,22 @@
 * :mod:`~secscan.audit.report` — the ranked list (csv, jsonl, html).
 """
 
-from secscan.audit.runner import AuditSummary, run_audit
-from secscan.audit.store import AuditStore
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from secscan.audit.runner import AuditSummary, run_audit
+    from secscan.audit.store import AuditStore
 
 __all__ = ["AuditStore", "AuditSummary", "run_audit"]
+_HOMES = {"AuditStore": "secscan.audit.store", "AuditSummary": "secscan.audit.runner", "run_audit": "secscan.audit.runner"}
+
+
+def __getattr__(name: str) -> Any:
+    """Loaded on first use, so ``secscan --help`` and ``secscan scan`` do not import the
+    audit machinery (PEP 562)."""
+    if name in _HOMES:
+        return getattr(importlib.import_module(_HOMES[name]), name)
+    raise AttributeError(f"module 'secscan.audit' has no attribute {name!r}")
