@@ -127,3 +127,44 @@ def test_html_guide_without_values_passes(scan: Scanner) -> None:
         "<p>密码应包含字母、数字和特殊字符。</p><p>不要把口令告诉他人。</p></body></html>"
     ).encode()
     assert scan.scan_bytes(page, "tips.html").findings == ()
+
+
+def _xlsx(rows: list[list[str]]) -> bytes:
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+ACCOUNT_TABLE = [["序号", "系统名称", "账号", "密码"], ["1", "OA系统", "admin", "Oa@2024!x"],
+                 ["2", "财务系统", "zhangsan", "cw123456"], ["3", "档案系统", "李四", "已重置"]]
+
+
+@pytest.mark.parametrize(("name", "build"), [("accounts.docx", lambda: docx_bytes(["信息系统账号清单"], table=ACCOUNT_TABLE)),
+                                             ("accounts.xlsx", lambda: _xlsx(ACCOUNT_TABLE))])
+def test_password_column_of_a_table_is_found(scan: Scanner, name: str, build) -> None:
+    report = scan.scan_bytes(build(), name)
+    found = [(f.rule, f.text) for f in report.findings if f.rule.startswith("cred.")]
+    assert found == [("cred.password", "Oa@2024!x"), ("cred.password", "cw123456")]
+    assert report.verdict is Verdict.BLOCK
+    assert all(f.location.part.value in ("table", "sheet") for f in report.findings if f.rule == "cred.password")
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [["项目", "要求"], ["密码", "8位以上,含大小写字母和数字"], ["有效期", "90天"]],  # a policy table
+        [["账号", "密码"], ["user01", "******"], ["user02", "xxxx"]],  # masked values
+        [["账号", "密码"], ["张三", "已重置"], ["李四", "与账号相同"]],  # words, not values
+        [["姓名", "职务"], ["王五", "科长"]],  # no password column
+    ],
+)
+def test_tables_without_password_values_pass(scan: Scanner, rows: list[list[str]]) -> None:
+    report = scan.scan_bytes(docx_bytes(["附表"], table=rows), "t.docx")
+    assert not [f for f in report.findings if f.rule.startswith("cred.")], report.findings

@@ -19,8 +19,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from secscan.detect.base import DetectFn, DetectorSpec, NormDocument, NormPart, Rule
-from secscan.detect.gaps import bounded, split_at_gaps
-from secscan.types import Category, Hit, Severity
+from secscan.detect.gaps import Gap, bounded, gaps_inside, split_at_gaps
+from secscan.types import Category, Hit, PartKind, Severity
 
 if TYPE_CHECKING:
     from secscan.config import Config
@@ -32,8 +32,9 @@ RULES = (
         "cred.password", _CRED, Severity.HIGH, "密码或口令",
         "“{label}”后写明了具体取值,泄露口令可致系统被非法登录,不得公开",
         "密码/口令/password/pwd directly followed by : = 为 是 and a value of 4–64 printable ASCII "
-        "characters. Sentences about passwords (修改密码, 妥善保管密码, 密码为8位以上) carry no such "
-        "value; placeholders (******, xxxx, <…>, ${…}) are skipped.",
+        "characters, or such a value in the 密码/口令 column under a table header (docx tables, "
+        "spreadsheets). Sentences about passwords (修改密码, 妥善保管密码, 密码为8位以上) carry no such "
+        "value; placeholders (******, xxxx, <…>, ${…}) and cells holding Chinese (已重置) are skipped.",
     ),
     Rule(
         "cred.account_password", _CRED, Severity.HIGH, "账号和密码",
@@ -178,6 +179,54 @@ def _passwords(part: NormPart, low: str) -> Iterator[Hit]:
             yield Hit("cred.password", part.index, m.start(), end, {"label": m.group(1)})
 
 
+# A table column of passwords: the header cell names it, the rows below hold the values.
+_TABLE_KINDS = frozenset({PartKind.TABLE, PartKind.SHEET, PartKind.HIDDEN_SHEET, PartKind.HIDDEN_CELLS})
+_PASSWORD_HEADER_RE = re.compile(r"(?:登录|初始|系统|用户|账户|帐户|账号|帐号)?(?:密码|口令)|password|passwd|pwd", re.I)
+_CELL_VALUE_RE = re.compile(r"[\x21-\x7e]{4,64}")
+_MAX_COLUMN_HITS = 20
+
+
+def _cells(part: NormPart, lo: int, hi: int) -> list[tuple[int, int]]:
+    """Cells of one table row: split at tabs, kept (between Latin letters) or deleted."""
+    text = part.text
+    cuts = [(pos, 0) for pos, kind in gaps_inside(part, lo, hi) if kind is Gap.HARD]
+    tab = text.find("\t", lo, hi)
+    while tab != -1:
+        cuts.append((tab, 1))
+        tab = text.find("\t", tab + 1, hi)
+    cells, start = [], lo
+    for pos, width in sorted(cuts):
+        cells.append((start, pos))
+        start = pos + width
+    cells.append((start, hi))
+    return cells
+
+
+def _password_column(part: NormPart, low: str) -> Iterator[Hit]:
+    if part.part.kind not in _TABLE_KINDS or not _PASSWORD_HEADER_RE.search(low):
+        return
+    text = part.text
+    column: tuple[int, str] | None = None
+    found = 0
+    lo = 0
+    while lo <= len(text) and found < _MAX_COLUMN_HITS:
+        hi = text.find("\n", lo)
+        hi = len(text) if hi == -1 else hi
+        cells = _cells(part, lo, hi)
+        header = next((j for j, (a, b) in enumerate(cells) if _PASSWORD_HEADER_RE.fullmatch(text[a:b])), None)
+        if header is not None and len(cells) >= 2:
+            column = (header, text[slice(*cells[header])])
+        elif column is not None and len(cells) < 2:
+            column = None  # the table ended
+        elif column is not None and column[0] < len(cells):
+            a, b = cells[column[0]]
+            value = text[a:b]
+            if _CELL_VALUE_RE.fullmatch(value) and _is_value(value):
+                found += 1
+                yield Hit("cred.password", part.index, a, b, {"label": column[1]})
+        lo = hi + 1
+
+
 def _keys(part: NormPart) -> Iterator[Hit]:
     text = part.text
     for m in _PEM_RE.finditer(text):
@@ -276,6 +325,7 @@ def build(config: Config, lexicon: Lexicon) -> DetectFn:
         for part in doc.parts:
             low = _lower(part.text)
             yield from _passwords(part, low)
+            yield from _password_column(part, low)
             yield from _keys(part)
             yield from _connections(part, low)
             yield from _ip_plans(part, previous[-_CUE_REACH:])
