@@ -12,17 +12,17 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from audit_site import Planted, build_site
+from loopback import loopback_server
 
 from secscan import Config
 from secscan.audit import AuditStore, run_audit
@@ -51,12 +51,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Planted]]
 @pytest.fixture(scope="module")
 def server(site: tuple[Path, list[Planted]]) -> Iterator[str]:
     root, _ = site
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(root)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with loopback_server(partial(QuietHandler, directory=str(root))) as base:
+        yield base
 
 
 def write_warc(path: Path, root: Path, planted: list[Planted]) -> None:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import random
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import Future
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import ClassVar
 
@@ -16,6 +15,7 @@ import pytest
 from audit_site import resident_id
 from builders import docx_bytes, pdf_lines
 from click.testing import CliRunner
+from loopback import loopback_server
 
 from secscan import Config
 from secscan.audit import AuditStore, run_audit
@@ -59,13 +59,15 @@ class Site(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def web() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Site)
-    httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    with loopback_server(Site) as base:
+        Site.routes = _site_routes(base)
+        yield base
+
+
+def _site_routes(base: str) -> dict[str, tuple]:
     # The same server under another host name: an external site as far as the audit knows.
-    other = f"http://localhost:{httpd.server_address[1]}"
-    Site.routes = {
+    other = base.replace("127.0.0.1", "localhost")
+    return {
         "/tzgg/t1.html": ("text/html; charset=utf-8", _page("关于召开专题会议的通知", [
             ("/tzgg/fj/meeting.docx", "附件1:会议方案"),
             ("fj/list.pdf#page=2", "附件2:人员名单"),  # relative, with a fragment
@@ -90,9 +92,6 @@ def web() -> Iterator[str]:
         "/sitemap.xml": ("application/xml", f"""<?xml version="1.0" encoding="UTF-8"?>
 <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>{base}/tzgg/t2.html</loc></url></urlset>""".encode()),
     }
-    yield base
-    httpd.shutdown()
-    httpd.server_close()
 
 
 def _urls(tmp_path: Path, web: str) -> Path:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import io
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from loopback import loopback_server
 
 from secscan.audit.fetch import Fetcher, FetchPolicy
 from secscan.audit.sources import (
@@ -53,11 +53,13 @@ class Routes(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def web() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Routes)
-    httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    Routes.routes = {
+    with loopback_server(Routes) as base:
+        Routes.routes = _routes(base)
+        yield base
+
+
+def _routes(base: str) -> dict[str, tuple]:
+    return {
         "/xxgk/a.html": (200, PAGE, 0.0),
         "/xxgk/b.html": (200, PAGE + b"<p>b</p>", 0.0),
         "/tzgg/c.html": (200, PAGE + b"<p>c</p>", 0.0),
@@ -74,9 +76,6 @@ def web() -> Iterator[str]:
   <url><loc> {base}/tzgg/c.html </loc></url>
 </urlset>""".encode(), 0.0),
     }
-    yield base
-    httpd.shutdown()
-    httpd.server_close()
 
 
 def never(key: str) -> bool:
