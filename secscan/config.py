@@ -61,9 +61,6 @@ class RuleAllow:
     phrases: tuple[str, ...] = ()
     regexes: tuple[str, ...] = ()
 
-    def applies_to(self, rule_id: str) -> bool:
-        return rule_matches(rule_id, self.rule)
-
 
 def rule_matches(rule_id: str, selector: str) -> bool:
     """``selector`` is a rule id or a dotted prefix of one (flake8-style select)."""
