@@ -11,11 +11,14 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from secscan.config import Config, rule_matches
-from secscan.detect.base import NormDocument
 from secscan.normalize import fold_term
 from secscan.types import Hit
+
+if TYPE_CHECKING:
+    from secscan.detect.base import NormDocument
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import click
 
 from secscan import __version__
 from secscan.config import DEFAULT_CONFIG_NAME, Config, ConfigError, find_config, load_config
+from secscan.lazy import LazyTable
 from secscan.report import FORMATS, RenderOptions, render
 from secscan.types import Document, FileReport, Part, PartKind, Verdict
 
@@ -28,7 +29,26 @@ def _config(path: str | Path | None) -> Config:
         raise click.UsageError(f"配置文件有误 (config error): {exc}") from exc
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# Commands with heavy dependencies, imported only when they are the one run (`serve`
+# asks for secscan[server] then).
+_LAZY_COMMANDS = LazyTable({
+    "audit": "secscan.audit.cli:audit",
+    "serve": "secscan.serve.cli:serve",
+    "train": "secscan.train_cli:train",
+})
+
+
+class _Group(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in _LAZY_COMMANDS and cmd_name not in self.commands:
+            self.add_command(_LAZY_COMMANDS[cmd_name], cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="secscan")
 def main() -> None:
     """secscan — 信息公开保密审查 (pre-publication secrecy review)."""
@@ -53,7 +73,6 @@ def scan(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str 
     """Scan files, folders (recursively) or - (standard input)."""
     from dataclasses import replace
 
-    from secscan.baseline import BaselineError, apply_baseline, baseline_from_report, load_baseline, write_baseline
     from secscan.pipeline import Scanner
 
     config = _config(config_path or find_config())
@@ -63,6 +82,8 @@ def scan(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str 
     if no_model:
         config = replace(config, use_model=False)
     baseline = None
+    if baseline_path or write_baseline_path:  # a plain scan does not load the baseline module
+        from secscan.baseline import BaselineError, apply_baseline, baseline_from_report, load_baseline, write_baseline
     if baseline_path:
         try:
             baseline = load_baseline(baseline_path)
@@ -236,14 +257,6 @@ def run() -> None:
 
 
 __all__ = ["Document", "Part", "PartKind", "Verdict", "main", "run"]
-from secscan.serve.cli import serve  # noqa: E402  (needs only click; asks for secscan[server] when run)
 
-main.add_command(serve)
-from secscan.audit.cli import audit  # noqa: E402
-
-main.add_command(audit)
-from secscan.train_cli import train  # noqa: E402
-
-main.add_command(train)
 if __name__ == "__main__":
     run()

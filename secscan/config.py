@@ -8,13 +8,14 @@ found in a file is reported with its line (:class:`ConfigProblem`), so that
 
 from __future__ import annotations
 
-import difflib
 import re
-import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import tomllib
 
 DEFAULT_CONFIG_NAME = "secscan.toml"
 
@@ -129,6 +130,8 @@ def load_config(path: str | Path | None) -> Config:
 
 
 def config_from_toml(text: str, base: Path = Path("."), source: Path | None = None) -> Config:
+    import tomllib  # only runs that read a configuration file pay for its import
+
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -175,6 +178,8 @@ def config_from_mapping(raw: dict[str, Any], base: Path = Path("."), source: Pat
             values["allow_rules"] = _rule_allows(value, problems)
             continue
         if key not in _KEYS or key == "allow_rules":
+            import difflib
+
             close = difflib.get_close_matches(key, sorted((_KEYS - {"allow_rules"}) | {_TOML_ALLOW_TABLE}), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             problems.append(ConfigProblem(f"unknown key{hint}", (key,)))
@@ -333,6 +338,8 @@ _ASSIGN_RE = re.compile(r"^\s*(?P<key>(?:\"[^\"]*\"|'[^']*'|[A-Za-z0-9_.\- \t])+
 
 def _key_path(dotted: str) -> tuple[str, ...] | None:
     """Split a TOML key (``a."b.c"``) the way TOML does, by letting tomllib parse it."""
+    import tomllib
+
     try:
         node: Any = tomllib.loads(f"{dotted} = 0")
     except tomllib.TOMLDecodeError:

@@ -3,32 +3,37 @@
 The format is sniffed from the bytes (magic numbers, zip members, markup), never taken
 from the file name alone; a name that lies is noted but does not decide.  Anything that
 cannot be read becomes a :class:`~secscan.types.ReadError` on the document.
+
+Each format's module (and its parser: lxml, pdfminer, olefile …) is imported the first
+time a file of that format is read, so scanning a .txt never loads the office parsers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from secscan.extract import archive, docx, html, legacy, ofd, pdf, pptx, text, xlsx
 from secscan.extract.base import ExtractionAborted, Limits, error_document
 from secscan.extract.sniff import sniff
+from secscan.lazy import LazyTable
 from secscan.types import Document, ErrorKind
 
-EXTRACTORS: dict[str, Callable[[bytes, str, Limits], Document]] = {
-    "txt": text.extract,
-    "html": html.extract,
-    "docx": docx.extract,
-    "xlsx": xlsx.extract,
-    "pptx": pptx.extract,
-    "pdf": pdf.extract,
-    "ofd": ofd.extract,
-    "zip": archive.extract,
-    "doc": legacy.extractor("doc"),
-    "works": legacy.extractor("works"),
-    "xls": legacy.extractor("xls"),
-    "ppt": legacy.extractor("ppt"),
-    "ole_object": legacy.extract_ole_object,
-}
+ExtractFn = Callable[[bytes, str, Limits], Document]
+
+EXTRACTORS = LazyTable({
+    "txt": "secscan.extract.text:extract",
+    "html": "secscan.extract.html:extract",
+    "docx": "secscan.extract.docx:extract",
+    "xlsx": "secscan.extract.xlsx:extract",
+    "pptx": "secscan.extract.pptx:extract",
+    "pdf": "secscan.extract.pdf:extract",
+    "ofd": "secscan.extract.ofd:extract",
+    "zip": "secscan.extract.archive:extract",
+    "doc": "secscan.extract.legacy:extract_doc",
+    "works": "secscan.extract.legacy:extract_works",
+    "xls": "secscan.extract.legacy:extract_xls",
+    "ppt": "secscan.extract.legacy:extract_ppt",
+    "ole_object": "secscan.extract.legacy:extract_ole_object",
+})
 
 
 def extract_bytes(data: bytes, name: str, limits: Limits) -> Document:
@@ -44,4 +49,4 @@ def extract_bytes(data: bytes, name: str, limits: Limits) -> Document:
         return error_document(name, kind.media_type, exc.kind, exc.message)
 
 
-__all__ = ["EXTRACTORS", "Limits", "extract_bytes"]
+__all__ = ["EXTRACTORS", "ExtractFn", "Limits", "extract_bytes"]

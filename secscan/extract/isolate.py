@@ -39,7 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from secscan.extract import extract_bytes
+from secscan.extract import EXTRACTORS, extract_bytes
 from secscan.extract.base import Limits, error_document
 from secscan.extract.sniff import sniff
 from secscan.types import Document, ErrorKind
@@ -55,7 +55,9 @@ _CHUNK = 1 << 20
 # helpers it started); the kill comes this much later.
 _GRACE = 0.5
 # Heavy modules imported once in the parent, so each child inherits them instead of
-# paying the import (pdfminer alone ~150 ms) per file.
+# paying the import (pdfminer alone ~150 ms) per file: every format's extractor (a zip
+# may hold any of them), and pdfminer behind the PDF one.  Plain text never forks, so a
+# .txt scan loads none of them.
 _PRELOAD = ("secscan.extract.pdf_reader",)
 
 
@@ -212,6 +214,7 @@ def _describe(status: int) -> str:
 
 @functools.cache
 def _preload() -> None:
+    EXTRACTORS.load_all()
     for module in _PRELOAD:
         importlib.import_module(module)
 

@@ -136,6 +136,10 @@ def extractor(fmt: str) -> Callable[[bytes, str, Limits], Document]:
     return run
 
 
+# Named, so that the format table (secscan.extract.EXTRACTORS) can refer to them lazily.
+extract_doc, extract_works, extract_xls, extract_ppt = (extractor(fmt) for fmt in ("doc", "works", "xls", "ppt"))
+
+
 # -- OLE objects embedded in Office files ----------------------------------------------------
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import io
 import re
 import struct
-import zipfile
 from dataclasses import dataclass
-
-import olefile
+from typing import TYPE_CHECKING
 
 from secscan.types import ErrorKind
+
+if TYPE_CHECKING:
+    import olefile
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _MARKUP_RE = re.compile(rb"<\s*(?:!doctype\s+html|html|head|body|meta|div|p|table|span|title|br)\b", re.I)
@@ -58,6 +59,8 @@ def _ascii_probe(sample: bytes) -> bytes:
 
 
 def _sniff_zip(data: bytes) -> Sniffed:
+    import zipfile  # only zip-based files pay for it (and for bz2/lzma/shutil behind it)
+
     try:
         names = zipfile.ZipFile(io.BytesIO(data)).namelist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
@@ -89,6 +92,8 @@ _ENCRYPTED_MSG = "文件已加密(受密码保护的Office文档),无法读取�
 
 
 def _sniff_ole(data: bytes, name: str) -> Sniffed:
+    import olefile
+
     try:
         ole = olefile.OleFileIO(io.BytesIO(data))
     except (OSError, ValueError, IndexError, struct.error) as exc:  # olefile raises OSError for bad headers

@@ -1,14 +1,14 @@
-"""Output formats, one module each, fed only the finished report and render options."""
+"""Output formats, one module each, fed only the finished report and render options.
+
+A format's module is imported when it is first used: the JSON report does not load rich.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from secscan.report import html as html_report
-from secscan.report import json as json_report
-from secscan.report import sarif as sarif_report
-from secscan.report import text as text_report
+from secscan.lazy import LazyTable
 from secscan.types import ScanReport
 
 
@@ -22,14 +22,15 @@ class RenderOptions:
 
 Renderer = Callable[[ScanReport, RenderOptions], str]
 
-FORMATS: dict[str, Renderer] = {
-    "text": text_report.render,
-    "json": json_report.render,
-    "jsonl": json_report.render_lines,
-    "html": html_report.render,
-    "sarif": sarif_report.render,
-}
+FORMATS = LazyTable({
+    "text": "secscan.report.text:render",
+    "json": "secscan.report.json:render",
+    "jsonl": "secscan.report.json:render_lines",
+    "html": "secscan.report.html:render",
+    "sarif": "secscan.report.sarif:render",
+})
 
 
 def render(report: ScanReport, fmt: str, options: RenderOptions | None = None) -> str:
-    return FORMATS[fmt](report, options or RenderOptions())
+    renderer: Renderer = FORMATS[fmt]
+    return renderer(report, options or RenderOptions())

@@ -1,0 +1,90 @@
+"""Start-up guard: a plain-text scan with a JSON report loads no parser it does not use.
+
+Counts imported modules in a fresh interpreter, never time: each format's extractor and
+each report format is imported when a file of that kind / that format is first used.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = next((ROOT / "tests" / "fixtures" / "seeds").glob("*.txt"))
+
+# Parsers of other formats, the terminal renderer, and optional command groups.
+HEAVY = ("lxml", "pdfminer", "olefile", "charset_normalizer", "cssselect", "tinycss2", "rich", "zipfile",
+         "email", "secscan.extract.html", "secscan.extract.docx", "secscan.extract.ooxml",
+         "secscan.extract.legacy", "secscan.extract.pdf", "secscan.report.text", "secscan.report.html",
+         "secscan.serve", "secscan.audit", "secscan.train_cli", "secscan.baseline")
+
+
+def _loaded_after(code: str) -> set[str]:
+    probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
+    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def _heavy(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY))
+
+
+def test_txt_scan_with_json_report_loads_no_other_parser() -> None:
+    loaded = _loaded_after(
+        "from secscan.pipeline import Scanner\n"
+        "from secscan.report import render\n"
+        "s = Scanner().warm_up()\n"
+        f"render(s.report([s.scan_path({str(SEED)!r})]), 'json')\n"
+    )
+    assert "secscan.extract.text" in loaded
+    assert _heavy(loaded) == []
+
+
+def test_cli_scan_json_loads_no_other_parser(tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    loaded = _loaded_after(
+        "import sys\nfrom secscan.cli import main\n"
+        f"sys.argv = ['secscan', 'scan', '--format', 'json', {str(SEED)!r}, '-o', {str(out)!r}]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+    )
+    assert json.loads(out.read_text(encoding="utf-8"))["files"][0]["verdict"] == "pass"
+    assert _heavy(loaded) == []
+
+
+def test_importing_the_cli_or_the_package_builds_nothing() -> None:
+    loaded = _loaded_after("import secscan, secscan.cli")
+    assert not {"secscan.pipeline", "secscan.detect", "numpy"} & loaded
+    assert _heavy(loaded) == []
+
+
+def test_package_attributes_resolve_lazily() -> None:
+    import secscan
+    from secscan.pipeline import Scanner
+    from secscan.types import Verdict
+
+    assert secscan.Scanner is Scanner and secscan.Verdict is Verdict
+    assert set(secscan.__all__) <= set(dir(secscan))
+    with pytest.raises(AttributeError):
+        _ = secscan.NoSuchThing
+
+
+def test_format_tables_import_on_lookup() -> None:
+    from secscan.extract import EXTRACTORS, legacy
+    from secscan.report import FORMATS
+
+    assert set(EXTRACTORS) == {"txt", "html", "docx", "xlsx", "pptx", "pdf", "ofd", "zip", "doc", "works", "xls",
+                               "ppt", "ole_object"}
+    assert EXTRACTORS["doc"].__name__ == "extract_doc" and EXTRACTORS["ole_object"] is legacy.extract_ole_object
+    assert all(callable(EXTRACTORS[fmt]) for fmt in EXTRACTORS)
+    assert set(FORMATS) == {"text", "json", "jsonl", "html", "sarif"} and all(map(callable, FORMATS.values()))
+
+
+def test_forked_extraction_preloads_every_extractor_in_the_parent() -> None:
+    # A batch of office files must not pay each parser's import once per forked child.
+    loaded = _loaded_after("from secscan.extract.isolate import _preload\n_preload()")
+    assert {"secscan.extract.docx", "secscan.extract.xlsx", "secscan.extract.legacy", "secscan.extract.html",
+            "secscan.extract.pdf_reader", "lxml.etree"} <= loaded
