@@ -1,9 +1,11 @@
 """The multi-pattern matcher behind a small interface.
 
-``build_matcher(terms)`` gives an object whose ``find(text)`` returns every occurrence
-(overlapping ones included) as ``(start, end, term_index)`` in ``text``'s offsets, sorted.
-Every engine returns exactly the same list; only the speed differs.  The engine is chosen
-once, when the automaton is built:
+``build_matcher(terms)`` gives an object whose ``find_arrays(text)`` returns every
+occurrence (overlapping ones included) as three numpy arrays — start, end (``text``'s
+``str`` offsets) and the index of the term's entry — sorted by start, end and index;
+``find(text)`` gives the same as a list of ``(start, end, index)`` tuples.  Every engine
+returns exactly the same matches; only the speed differs.  The engine is chosen once,
+when the automaton is built:
 
 * ``hyperscan`` (x86-64 with SSSE3; ``pip install hyperscan``) — fastest;
 * ``ahocorasick_rs`` (``pip install ahocorasick-rs``, wheels for most platforms);
@@ -13,10 +15,12 @@ once, when the automaton is built:
 
 ``SECSCAN_MATCHER=<engine>`` forces one (tests compare them; operators can pin one).
 
-The fast engines scan the text as UTF-32-LE bytes: one code point is four bytes, so a
-byte offset divided by four is a ``str`` offset, with no decoding to map offsets back.
-A match that does not start on a four-byte boundary straddles two code points and is
-dropped.
+The fast engines scan the text as UTF-16-LE bytes.  A Chinese character is two bytes
+there (three in UTF-8, four in UTF-32, whose zero bytes also defeat the engines' literal
+prefilters), and a byte offset divided by two is a ``str`` offset as long as the text
+has no character beyond the BMP; when it has, offsets are corrected by the count of such
+characters before them.  A match that starts on an odd byte straddles two code units and
+is dropped.
 """
 
 from __future__ import annotations
@@ -24,15 +28,39 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
+
+import numpy as np
 
 ENGINES = ("hyperscan", "ahocorasick_rs", "pyahocorasick")
 ENV_ENGINE = "SECSCAN_MATCHER"
 _SENTINEL = "\x00"  # pyahocorasick 2.x can drop a match ending at the very end (issue #133)
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class MatchArrays:
+    """Matches as parallel arrays, sorted by (start, end, index): no object per match."""
+
+    starts: np.ndarray
+    ends: np.ndarray
+    ids: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def tuples(self) -> list[tuple[int, int, int]]:
+        return list(zip(self.starts.tolist(), self.ends.tolist(), self.ids.tolist(), strict=True))
+
+
+NO_MATCHES = MatchArrays(_EMPTY, _EMPTY, _EMPTY)
 
 
 class Matcher(Protocol):
     engine: str
+
+    def find_arrays(self, text: str) -> MatchArrays: ...
 
     def find(self, text: str) -> list[tuple[int, int, int]]: ...
 
@@ -46,18 +74,87 @@ class _Terms:
             if term:
                 index.setdefault(term, []).append(i)
         self.words = list(index)
-        self.ids = [tuple(ids) for ids in index.values()]
-        self.lengths = [len(w) for w in self.words]
+        self.lengths = np.array([len(w) for w in self.words], dtype=np.int64)
+        counts = np.array([len(ids) for ids in index.values()], dtype=np.int64)
+        self._unique = bool((counts == 1).all())
+        self._counts = counts
+        self._first = np.cumsum(counts) - counts
+        self._flat = np.array([i for ids in index.values() for i in ids], dtype=np.int64)
 
-    def expand(self, found: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
-        """``(start, distinct_term)`` pairs → sorted ``(start, end, entry_index)``."""
-        lengths, ids = self.lengths, self.ids
-        out = [(s, s + lengths[k], i) for s, k in found for i in ids[k]]
-        out.sort()
-        return out
+    def expand(self, starts: np.ndarray, words: np.ndarray) -> MatchArrays:
+        """Starts and distinct-term numbers → sorted matches, one per entry of the term."""
+        if not len(starts):
+            return NO_MATCHES
+        if self._unique:
+            ids = self._flat[words]
+        else:
+            reps = self._counts[words]
+            starts, words = np.repeat(starts, reps), np.repeat(words, reps)
+            within = np.arange(len(words)) - np.repeat(np.cumsum(reps) - reps, reps)
+            ids = self._flat[self._first[words] + within]
+        ends = starts + self.lengths[words]
+        order = np.lexsort((ids, ends, starts))
+        return MatchArrays(starts[order], ends[order], ids[order])
 
 
-class PyAhoMatcher:
+class _Engine:
+    engine = ""
+
+    def __init__(self, terms: Sequence[str]) -> None:
+        self._terms = _Terms(terms)
+        self._empty = not self._terms.words
+
+    def find_arrays(self, text: str) -> MatchArrays:
+        if self._empty or not text:
+            return NO_MATCHES
+        starts, words = self._scan(text)
+        return self._terms.expand(starts, words)
+
+    def find(self, text: str) -> list[tuple[int, int, int]]:
+        return self.find_arrays(text).tuples()
+
+    def _scan(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """``str`` start offsets and distinct-term numbers of every occurrence, any order."""
+        raise NotImplementedError
+
+
+class _Utf16Engine(_Engine):
+    """An engine over the UTF-16-LE bytes of the text; ``_scan_bytes`` gives byte starts."""
+
+    @staticmethod
+    def _encode_terms(words: Sequence[str]) -> list[bytes]:
+        return [w.encode("utf-16-le", "surrogatepass") for w in words]
+
+    def _scan(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        data = text.encode("utf-16-le", "surrogatepass")
+        byte_starts, words = self._scan_bytes(data)
+        aligned = (byte_starts & 1) == 0
+        if not aligned.all():
+            byte_starts, words = byte_starts[aligned], words[aligned]
+        units = byte_starts >> 1
+        if len(data) == 2 * len(text):  # no character beyond the BMP: a unit is a character
+            return units, words
+        return _units_to_chars(text, units, words)
+
+    def _scan_bytes(self, data: bytes) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+
+def _units_to_chars(text: str, units: np.ndarray, words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """UTF-16 unit offsets → ``str`` offsets in a text with characters beyond the BMP.
+
+    Each such character takes two units; a match starting on its second unit would start
+    inside the character and is dropped.
+    """
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    astral = np.flatnonzero(codes > 0xFFFF)
+    astral_units = astral + np.arange(len(astral))  # unit offset of each such character
+    inside = np.isin(units, astral_units + 1)
+    units, words = units[~inside], words[~inside]
+    return units - np.searchsorted(astral_units, units, side="left"), words
+
+
+class PyAhoMatcher(_Engine):
     """pyahocorasick (unicode build) over ``str``: the portable engine."""
 
     engine = "pyahocorasick"
@@ -65,50 +162,47 @@ class PyAhoMatcher:
     def __init__(self, terms: Sequence[str]) -> None:
         import ahocorasick
 
-        self._terms = _Terms(terms)
+        super().__init__(terms)
         self._automaton = ahocorasick.Automaton()
         for k, word in enumerate(self._terms.words):
             self._automaton.add_word(word, k)
-        self._empty = not self._terms.words
         if not self._empty:
             self._automaton.make_automaton()
 
-    def find(self, text: str) -> list[tuple[int, int, int]]:
-        if self._empty or not text:
-            return []
-        lengths = self._terms.lengths
-        found = [(last + 1 - lengths[k], k) for last, k in self._automaton.iter(text + _SENTINEL)]
-        return self._terms.expand(found)
+    def _scan(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        found = list(self._automaton.iter(text + _SENTINEL))
+        if not found:
+            return _EMPTY, _EMPTY
+        last, words = np.array(found, dtype=np.int64).T
+        return last + 1 - self._terms.lengths[words], words
 
 
-class AhoRsMatcher:
-    """ahocorasick_rs (Rust) over the UTF-32-LE bytes of the text."""
+class AhoRsMatcher(_Utf16Engine):
+    """ahocorasick_rs (Rust) over the UTF-16-LE bytes of the text."""
 
     engine = "ahocorasick_rs"
 
     def __init__(self, terms: Sequence[str]) -> None:
         import ahocorasick_rs
 
-        self._terms = _Terms(terms)
-        self._empty = not self._terms.words
+        super().__init__(terms)
         if not self._empty:
-            patterns = [w.encode("utf-32-le", "surrogatepass") for w in self._terms.words]
-            self._automaton = ahocorasick_rs.BytesAhoCorasick(patterns)
+            self._automaton = ahocorasick_rs.BytesAhoCorasick(self._encode_terms(self._terms.words))
 
-    def find(self, text: str) -> list[tuple[int, int, int]]:
-        if self._empty or not text:
-            return []
-        data = text.encode("utf-32-le", "surrogatepass")
-        raw = self._automaton.find_matches_as_indexes(data, overlapping=True)
-        return self._terms.expand([(s >> 2, k) for k, s, _e in raw if not s & 3])
+    def _scan_bytes(self, data: bytes) -> tuple[np.ndarray, np.ndarray]:
+        found = self._automaton.find_matches_as_indexes(data, overlapping=True)
+        if not found:
+            return _EMPTY, _EMPTY
+        words, starts, _ends = np.array(found, dtype=np.int64).T
+        return starts, words
 
 
-class HyperscanMatcher:
-    """Hyperscan (Intel, SIMD) over the UTF-32-LE bytes of the text.
+class HyperscanMatcher(_Utf16Engine):
+    """Hyperscan (Intel, SIMD) over the UTF-16-LE bytes of the text.
 
-    The Python binding passes patterns as C strings, and UTF-32 is full of NUL bytes, so
-    each literal is written as ``\\xHH`` escapes.  A scratch space is per thread: the
-    HTTP hook scans from several threads with one database.
+    The Python binding passes patterns as C strings, and UTF-16 has NUL bytes (any ASCII
+    character), so each literal is written as ``\\xHH`` escapes.  A scratch space is per
+    thread: the HTTP hook scans from several threads with one database.
     """
 
     engine = "hyperscan"
@@ -116,17 +210,14 @@ class HyperscanMatcher:
     def __init__(self, terms: Sequence[str]) -> None:
         import hyperscan
 
-        self._terms = _Terms(terms)
-        self._empty = not self._terms.words
+        super().__init__(terms)
         self._local = threading.local()
         if self._empty:
             return
         self._hs = hyperscan
-        self._byte_lengths = [4 * n for n in self._terms.lengths]
-        expressions = [
-            "".join(f"\\x{b:02x}" for b in w.encode("utf-32-le", "surrogatepass")).encode("ascii")
-            for w in self._terms.words
-        ]
+        encoded = self._encode_terms(self._terms.words)
+        self._byte_lengths = np.array([len(b) for b in encoded], dtype=np.int64)
+        expressions = ["".join(f"\\x{b:02x}" for b in word).encode("ascii") for word in encoded]
         self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         self._db.compile(expressions=expressions, ids=list(range(len(expressions))), flags=0)
 
@@ -136,20 +227,20 @@ class HyperscanMatcher:
             scratch = self._local.scratch = self._hs.Scratch(self._db)
         return scratch
 
-    def find(self, text: str) -> list[tuple[int, int, int]]:
-        if self._empty or not text:
-            return []
-        found: list[tuple[int, int]] = []
-        append = found.append
-        byte_lengths = self._byte_lengths
+    def _scan_bytes(self, data: bytes) -> tuple[np.ndarray, np.ndarray]:
+        ends: list[int] = []
+        words: list[int] = []
+        add_end, add_word = ends.append, words.append
 
         def on_match(k: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
-            start = to - byte_lengths[k]
-            if not start & 3:
-                append((start >> 2, k))
+            add_end(to)  # two appends per match: cheaper than building a tuple
+            add_word(k)
 
-        self._db.scan(text.encode("utf-32-le", "surrogatepass"), match_event_handler=on_match, scratch=self._scratch())
-        return self._terms.expand(found)
+        self._db.scan(data, match_event_handler=on_match, scratch=self._scratch())
+        if not ends:
+            return _EMPTY, _EMPTY
+        word_array = np.array(words, dtype=np.int64)
+        return np.array(ends, dtype=np.int64) - self._byte_lengths[word_array], word_array
 
 
 _BUILDERS: dict[str, Callable[[Sequence[str]], Matcher]] = {

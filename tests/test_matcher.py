@@ -78,6 +78,10 @@ def test_offsets_are_str_indices_with_astral_characters_and_surrogates(engine: s
     m = build_matcher(["机密"], engine)
     assert [(s, e) for s, e, _ in m.find(text)] == [(2, 4), (5, 7)]
     assert all(text[s:e] == "机密" for s, e, _ in m.find(text))
+    # two lone surrogates that UTF-16 would pair, then astral characters and a term with one
+    text = "\ud83c\udf89机密🟉机密𠀀字𠀀"
+    m = build_matcher(["机密", "𠀀字", "字𠀀", "\udf89机"], engine)
+    assert [(s, e, i) for s, e, i in m.find(text)] == [(1, 3, 3), (2, 4, 0), (5, 7, 0), (7, 9, 1), (8, 10, 2)]
 
 
 @pytest.mark.parametrize("engine", HERE_ENGINES)
