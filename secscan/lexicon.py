@@ -63,8 +63,8 @@ class Lexicon:
         return [(s, e, entries[i]) for s, e, i in self.matcher.find(text)]
 
     def entry_mask(self, kind: str, value: frozenset[str] | str) -> np.ndarray:
-        """Which entries have a scope in ``value`` (kind ``scope``) or a rule id starting
-        with it (kind ``rule_prefix``), as a boolean array indexed by entry (cached)."""
+        """Which entries have a scope in ``value`` (kind ``scope``), a rule id starting with
+        it (``rule_prefix``) or equal to it (``rule``), as a boolean array by entry (cached)."""
         key = (kind, value)
         mask = self._masks.get(key)
         if mask is None:
@@ -72,6 +72,8 @@ class Lexicon:
                 wanted = [e.scope in value for e in self.entries]
             elif kind == "rule_prefix":
                 wanted = [e.rule.startswith(value) for e in self.entries]
+            elif kind == "rule":
+                wanted = [e.rule == value for e in self.entries]
             else:
                 raise ValueError(f"unknown entry selector {kind!r}")
             mask = self._masks[key] = np.array(wanted, dtype=bool)

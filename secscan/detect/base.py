@@ -64,7 +64,7 @@ class NormPart:
     found: MatchArrays = NO_MATCHES
     lexicon: Lexicon | None = None
     _line_starts: list[int] = field(default_factory=list, repr=False, compare=False)
-    _selected: dict[object, tuple[LexMatch, ...]] = field(default_factory=dict, repr=False, compare=False)
+    _selected: dict[object, tuple] = field(default_factory=dict, repr=False, compare=False)
 
     def newlines(self) -> np.ndarray:
         """Offsets of the ``\\n`` characters of the normalized text."""
@@ -98,7 +98,7 @@ class NormPart:
 
     def rows(self, kind: str, value: frozenset[str] | str) -> np.ndarray:
         """Indexes into :attr:`found` of the matches whose entry is selected by
-        :meth:`Lexicon.entry_mask` (``scope`` in a set, or ``rule_prefix``)."""
+        :meth:`Lexicon.entry_mask` (``scope`` in a set, ``rule_prefix`` or ``rule``)."""
         if self.lexicon is None or not len(self.found):
             return _NO_ROWS
         return np.flatnonzero(self.lexicon.entry_mask(kind, value)[self.found.ids])
@@ -132,13 +132,22 @@ class NormPart:
         return self._cached(prefix, lambda: self.lex_matches(self.rows("rule_prefix", prefix)))
 
     def matches_within(self, lo: int, hi: int) -> tuple[LexMatch, ...]:
-        """Matches inside normalized ``[lo, hi)`` (e.g. a line), found by bisection."""
-        starts = self.found.starts
-        first, last = np.searchsorted(starts, (lo, hi), side="left").tolist()
-        if first == last:
+        """Matches inside normalized ``[lo, hi)`` (e.g. a line), found by bisection.
+
+        Called once per candidate line: plain lists and C bisection beat a handful of
+        numpy calls on a few elements.
+        """
+        if self.lexicon is None or not len(self.found):
             return ()
-        rows = np.arange(first, last)
-        return self.lex_matches(rows[self.found.ends[first:last] <= hi])
+        lists = self._selected.get("lists")
+        if lists is None:
+            found = self.found
+            lists = self._selected["lists"] = (found.starts.tolist(), found.ends.tolist(), found.ids.tolist())
+        starts, ends, ids = lists
+        first = bisect.bisect_left(starts, lo)
+        last = bisect.bisect_left(starts, hi, first)
+        entries = self.lexicon.entries
+        return tuple(LexMatch(starts[r], ends[r], entries[ids[r]]) for r in range(first, last) if ends[r] <= hi)
 
 
 _LONG_TEXT = 1 << 16

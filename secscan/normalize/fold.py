@@ -228,6 +228,7 @@ def normalize(text: str) -> tuple[str, OffsetMap]:
     return _normalize_long(text)
 
 
+@functools.lru_cache(maxsize=4096)  # finding texts repeat (机密★10年 on every page)
 def fold_term(term: str) -> str:
     """The same folding for a lexicon term."""
     return normalize(term)[0]
