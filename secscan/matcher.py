@@ -25,10 +25,13 @@ is dropped.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import platform
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -218,8 +221,46 @@ class HyperscanMatcher(_Utf16Engine):
         encoded = self._encode_terms(self._terms.words)
         self._byte_lengths = np.array([len(b) for b in encoded], dtype=np.int64)
         expressions = ["".join(f"\\x{b:02x}" for b in word).encode("ascii") for word in encoded]
-        self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        self._db.compile(expressions=expressions, ids=list(range(len(expressions))), flags=0)
+        db = self._cached_database(expressions)
+        self._db = db if db is not None else self._compile(expressions)
+        self._local = threading.local()  # no scratch space of a database that was tried and dropped
+
+    def _compile(self, expressions: list[bytes]) -> object:
+        db = self._hs.Database(mode=self._hs.HS_MODE_BLOCK)
+        db.compile(expressions=expressions, ids=list(range(len(expressions))), flags=0)
+        path = _cache_path(expressions)
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(f".{os.getpid()}.tmp")
+                tmp.write_bytes(self._hs.dumpb(db))
+                tmp.replace(path)  # atomic: a concurrent reader sees the old file or the new
+            except OSError:
+                pass  # a read-only home: compile every time, nothing else changes
+        return db
+
+    def _cached_database(self, expressions: list[bytes]) -> object | None:
+        """A database compiled earlier for exactly these patterns, if it still scans right.
+
+        Compiling thousands of patterns takes a tenth of a second, loading one a tenth of a
+        millisecond.  A file that fails to load, or that does not find every term in a text
+        made of the terms (or finds a pattern that is not ours), is compiled afresh.
+        """
+        path = _cache_path(expressions)
+        if path is None:
+            return None
+        try:
+            db = self._hs.loadb(path.read_bytes(), mode=self._hs.HS_MODE_BLOCK)
+        except (OSError, ValueError, TypeError, self._hs.error):
+            return None
+        self._db = db
+        self._local = threading.local()
+        data = "\n".join(self._terms.words).encode("utf-16-le", "surrogatepass")
+        _starts, words = self._scan_bytes(data)
+        seen = np.unique(words)
+        if len(seen) != len(self._terms.words) or (len(seen) and seen[-1] >= len(self._terms.words)):
+            return None
+        return db
 
     def _scratch(self) -> object:
         scratch = getattr(self._local, "scratch", None)
@@ -241,6 +282,30 @@ class HyperscanMatcher(_Utf16Engine):
             return _EMPTY, _EMPTY
         word_array = np.array(words, dtype=np.int64)
         return np.array(ends, dtype=np.int64) - self._byte_lengths[word_array], word_array
+
+
+ENV_CACHE = "SECSCAN_CACHE_DIR"
+
+
+def _cache_path(expressions: list[bytes]) -> Path | None:
+    """Where the compiled database of these patterns is kept (``$SECSCAN_CACHE_DIR``, or
+    ``$XDG_CACHE_HOME/secscan``, or ``~/.cache/secscan``); None when the variable is set
+    empty, which turns the cache off."""
+    import hyperscan
+
+    configured = os.environ.get(ENV_CACHE)
+    if configured == "":
+        return None
+    if configured:
+        base = Path(configured)
+    else:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        base = (Path(xdg) if xdg else Path.home() / ".cache") / "secscan"
+    digest = hashlib.sha256()
+    digest.update(f"{hyperscan.__version__}\0{platform.machine()}\0".encode())
+    for expression in expressions:
+        digest.update(expression + b"\0")
+    return base / f"hyperscan-{digest.hexdigest()[:32]}.db"
 
 
 _BUILDERS: dict[str, Callable[[Sequence[str]], Matcher]] = {

@@ -164,3 +164,59 @@ def test_rules_build_objects_only_for_the_matches_they_keep() -> None:
     # the articles' 工作秘密/内部 sit in long lines: they never become LexMatch objects
     assert len(kept) < len(part.found) / 20
     assert calls < 100 + 3 * len(kept), (calls, len(kept))
+
+
+# -- the compiled hyperscan database is cached on disk -----------------------------------
+
+needs_hyperscan = pytest.mark.skipif("hyperscan" not in HERE_ENGINES, reason="hyperscan not installed")
+CACHE_TERMS = ["机密", "秘密", "工作秘密", "请勿外传", "内部资料"]
+CACHE_TEXT = "工作秘密\n机密★10年,请勿外传。内部资料注意保存"
+
+
+@needs_hyperscan
+def test_a_second_build_loads_the_compiled_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from secscan import matcher as matcher_mod
+
+    monkeypatch.setenv("SECSCAN_CACHE_DIR", str(tmp_path))
+    first = build_matcher(CACHE_TERMS, "hyperscan")
+    cached = list(tmp_path.glob("hyperscan-*.db"))
+    assert len(cached) == 1
+
+    def no_compile(self: object, expressions: list[bytes]) -> object:
+        raise AssertionError("compiled although a cached database exists")
+
+    monkeypatch.setattr(matcher_mod.HyperscanMatcher, "_compile", no_compile)
+    second = build_matcher(CACHE_TERMS, "hyperscan")
+    assert second.find(CACHE_TEXT) == first.find(CACHE_TEXT) == build_matcher(CACHE_TERMS, "pyahocorasick").find(CACHE_TEXT)
+    with pytest.raises(AssertionError, match="compiled although"):
+        build_matcher([*CACHE_TERMS, "秘密★"], "hyperscan")  # other terms: another file
+
+
+@needs_hyperscan
+@pytest.mark.parametrize("spoil", ["garbage", "truncated", "other patterns"])
+def test_a_spoiled_cache_file_is_compiled_afresh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spoil: str) -> None:
+    monkeypatch.setenv("SECSCAN_CACHE_DIR", str(tmp_path))
+    expected = build_matcher(CACHE_TERMS, "pyahocorasick").find(CACHE_TEXT)
+    build_matcher(CACHE_TERMS, "hyperscan")
+    (path,) = tmp_path.glob("hyperscan-*.db")
+    if spoil == "garbage":
+        path.write_bytes(b"\x00" * 64)
+    elif spoil == "truncated":
+        path.write_bytes(path.read_bytes()[:100])
+    else:  # a valid database of fewer patterns under this name: it would miss terms
+        other = tmp_path / "other"
+        monkeypatch.setenv("SECSCAN_CACHE_DIR", str(other))
+        build_matcher(CACHE_TERMS[:2], "hyperscan")
+        path.write_bytes(next(other.glob("hyperscan-*.db")).read_bytes())
+        monkeypatch.setenv("SECSCAN_CACHE_DIR", str(tmp_path))
+    assert build_matcher(CACHE_TERMS, "hyperscan").find(CACHE_TEXT) == expected
+    assert build_matcher(CACHE_TERMS, "hyperscan").find(CACHE_TEXT) == expected  # the rewritten file
+
+
+@needs_hyperscan
+def test_an_empty_cache_variable_turns_the_cache_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECSCAN_CACHE_DIR", "")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert build_matcher(CACHE_TERMS, "hyperscan").find(CACHE_TEXT)
+    assert not list(tmp_path.rglob("*.db"))
