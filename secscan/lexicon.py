@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from secscan.matcher import Matcher, build_matcher
 from secscan.normalize import fold_term
@@ -54,10 +56,28 @@ class Lexicon:
     version: str
     entries: tuple[LexEntry, ...]
     matcher: Matcher
+    _masks: dict[tuple[str, object], np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     def find(self, text: str) -> list[tuple[int, int, LexEntry]]:
         entries = self.entries
         return [(s, e, entries[i]) for s, e, i in self.matcher.find(text)]
+
+    def entry_mask(self, kind: str, value: frozenset[str] | str) -> np.ndarray:
+        """Which entries have a scope in ``value`` (kind ``scope``), a rule id starting with
+        it (``rule_prefix``) or equal to it (``rule``), as a boolean array by entry (cached)."""
+        key = (kind, value)
+        mask = self._masks.get(key)
+        if mask is None:
+            if kind == "scope":
+                wanted = [e.scope in value for e in self.entries]
+            elif kind == "rule_prefix":
+                wanted = [e.rule.startswith(value) for e in self.entries]
+            elif kind == "rule":
+                wanted = [e.rule == value for e in self.entries]
+            else:
+                raise ValueError(f"unknown entry selector {kind!r}")
+            mask = self._masks[key] = np.array(wanted, dtype=bool)
+        return mask
 
 
 def parse_lexicon_file(path: Path) -> list[LexEntry]:

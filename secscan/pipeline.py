@@ -19,7 +19,7 @@ from secscan import __version__
 from secscan.allowlist import allow
 from secscan.config import Config
 from secscan.detect import DETECTORS
-from secscan.detect.base import DetectFn, DetectorSpec, LexMatch, NormDocument, NormPart, Rule, newlines_before
+from secscan.detect.base import DetectFn, DetectorSpec, NormDocument, NormPart, Rule, newlines_before
 from secscan.extract import Limits
 from secscan.extract.isolate import default_extractor
 from secscan.lexicon import Lexicon, load_lexicon
@@ -175,13 +175,11 @@ def _error_doc(name: str, kind: ErrorKind, message: str) -> Document:
 
 
 def normalize_document(doc: Document, lexicon: Lexicon) -> NormDocument:
-    entries, find = lexicon.entries, lexicon.matcher.find
+    find = lexicon.matcher.find_arrays
     parts = []
     for i, part in enumerate(doc.parts):
         text, offsets = normalize(part.text)
-        # straight from the matcher's (start, end, index) to LexMatch: no tuple in between
-        matches = tuple([LexMatch(s, e, entries[k]) for s, e, k in find(text)])
-        parts.append(NormPart(i, part, text, offsets, matches))
+        parts.append(NormPart(i, part, text, offsets, find(text), lexicon))
     return NormDocument(doc, tuple(parts))
 
 

@@ -78,6 +78,10 @@ def test_offsets_are_str_indices_with_astral_characters_and_surrogates(engine: s
     m = build_matcher(["机密"], engine)
     assert [(s, e) for s, e, _ in m.find(text)] == [(2, 4), (5, 7)]
     assert all(text[s:e] == "机密" for s, e, _ in m.find(text))
+    # two lone surrogates that UTF-16 would pair, then astral characters and a term with one
+    text = "\ud83c\udf89机密🟉机密𠀀字𠀀"
+    m = build_matcher(["机密", "𠀀字", "字𠀀", "\udf89机"], engine)
+    assert [(s, e, i) for s, e, i in m.find(text)] == [(1, 3, 3), (2, 4, 0), (5, 7, 0), (7, 9, 1), (8, 10, 2)]
 
 
 @pytest.mark.parametrize("engine", HERE_ENGINES)
@@ -141,8 +145,78 @@ def test_matching_stage_makes_no_per_character_python_calls() -> None:
     normalize_document(small, lexicon)  # warm caches
     calls_small = _python_calls(lambda: normalize_document(small, lexicon))
     calls_large = _python_calls(lambda: normalize_document(large, lexicon))
-    matches = len(normalize_document(large, lexicon).parts[0].matches)
-    noise_runs = large.parts[0].text.count(" ") + large.parts[0].text.count("\u3000")
-    # calls grow with matches and noise runs only: a per-character loop would cost 1,000,000+
-    assert calls_large < 50 + 4 * (matches + noise_runs), (calls_large, matches, noise_runs)
+    matches = len(normalize_document(large, lexicon).parts[0].found)
+    assert matches > 1000  # the seed prose is full of trigger words
+    # no Python call per character, nor per match (hyperscan's callback aside, one per match)
+    per_match = 1 if lexicon.matcher.engine == "hyperscan" else 0
+    assert calls_large < 200 + per_match * matches, (calls_large, matches)
     assert calls_large < 10 * max(calls_small, 100)
+
+
+def test_rules_build_objects_only_for_the_matches_they_keep() -> None:
+    from secscan.detect.lexicon import FINDING_SCOPES, finding_candidates
+
+    part = normalize_document(_document(300_000), load_lexicon()).parts[0]
+    assert len(part.found) > 1000
+    assert len(part.matches_in_scopes(FINDING_SCOPES)) > 100  # what a scope filter alone would build
+    calls = _python_calls(lambda: finding_candidates(part))
+    kept = finding_candidates(part)
+    # the articles' 工作秘密/内部 sit in long lines: they never become LexMatch objects
+    assert len(kept) < len(part.found) / 20
+    assert calls < 100 + 3 * len(kept), (calls, len(kept))
+
+
+# -- the compiled hyperscan database is cached on disk -----------------------------------
+
+needs_hyperscan = pytest.mark.skipif("hyperscan" not in HERE_ENGINES, reason="hyperscan not installed")
+CACHE_TERMS = ["机密", "秘密", "工作秘密", "请勿外传", "内部资料"]
+CACHE_TEXT = "工作秘密\n机密★10年,请勿外传。内部资料注意保存"
+
+
+@needs_hyperscan
+def test_a_second_build_loads_the_compiled_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from secscan import matcher as matcher_mod
+
+    monkeypatch.setenv("SECSCAN_CACHE_DIR", str(tmp_path))
+    first = build_matcher(CACHE_TERMS, "hyperscan")
+    cached = list(tmp_path.glob("hyperscan-*.db"))
+    assert len(cached) == 1
+
+    def no_compile(self: object, expressions: list[bytes]) -> object:
+        raise AssertionError("compiled although a cached database exists")
+
+    monkeypatch.setattr(matcher_mod.HyperscanMatcher, "_compile", no_compile)
+    second = build_matcher(CACHE_TERMS, "hyperscan")
+    assert second.find(CACHE_TEXT) == first.find(CACHE_TEXT) == build_matcher(CACHE_TERMS, "pyahocorasick").find(CACHE_TEXT)
+    with pytest.raises(AssertionError, match="compiled although"):
+        build_matcher([*CACHE_TERMS, "秘密★"], "hyperscan")  # other terms: another file
+
+
+@needs_hyperscan
+@pytest.mark.parametrize("spoil", ["garbage", "truncated", "other patterns"])
+def test_a_spoiled_cache_file_is_compiled_afresh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spoil: str) -> None:
+    monkeypatch.setenv("SECSCAN_CACHE_DIR", str(tmp_path))
+    expected = build_matcher(CACHE_TERMS, "pyahocorasick").find(CACHE_TEXT)
+    build_matcher(CACHE_TERMS, "hyperscan")
+    (path,) = tmp_path.glob("hyperscan-*.db")
+    if spoil == "garbage":
+        path.write_bytes(b"\x00" * 64)
+    elif spoil == "truncated":
+        path.write_bytes(path.read_bytes()[:100])
+    else:  # a valid database of fewer patterns under this name: it would miss terms
+        other = tmp_path / "other"
+        monkeypatch.setenv("SECSCAN_CACHE_DIR", str(other))
+        build_matcher(CACHE_TERMS[:2], "hyperscan")
+        path.write_bytes(next(other.glob("hyperscan-*.db")).read_bytes())
+        monkeypatch.setenv("SECSCAN_CACHE_DIR", str(tmp_path))
+    assert build_matcher(CACHE_TERMS, "hyperscan").find(CACHE_TEXT) == expected
+    assert build_matcher(CACHE_TERMS, "hyperscan").find(CACHE_TEXT) == expected  # the rewritten file
+
+
+@needs_hyperscan
+def test_an_empty_cache_variable_turns_the_cache_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECSCAN_CACHE_DIR", "")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert build_matcher(CACHE_TERMS, "hyperscan").find(CACHE_TEXT)
+    assert not list(tmp_path.rglob("*.db"))

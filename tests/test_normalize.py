@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -62,6 +64,24 @@ def test_fast_noise_scan_equals_the_full_regex(text: str) -> None:
 def test_numpy_path_equals_translate_on_long_text(piece: str) -> None:
     text = piece * (fold_mod._NUMPY_MIN_CHARS // len(piece) + 2)
     assert len(text) >= fold_mod._NUMPY_MIN_CHARS
+    assert normalize(text) == _reference(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=ALPHABET + "Ａｚ\u2003\u180e", max_size=60))
+def test_vectorized_path_equals_the_full_regex_on_any_text(text: str) -> None:
+    # the long-text path, called directly so that hypothesis can shrink to a few characters
+    assert fold_mod._normalize_long(text) == _reference(text)
+
+
+@pytest.mark.parametrize("body", [fold_mod._SPACES, fold_mod._ZERO_WIDTH, fold_mod._LATIN])
+def test_class_codes_are_the_regex_class(body: str) -> None:
+    pattern = re.compile(f"[{body}]")
+    assert sorted(fold_mod._class_codes(body).tolist()) == [c for c in range(0x10000) if pattern.match(chr(c))]
+
+
+def test_vectorized_path_with_many_deletion_runs() -> None:
+    text = "机 密 ★ 1 0 年 pass word a\u200bb " * 500
     assert normalize(text) == _reference(text)
 
 

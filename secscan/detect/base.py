@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from secscan.matcher import NO_MATCHES, MatchArrays
 from secscan.types import Category, Document, Hit, Part, Severity
 
 if TYPE_CHECKING:
@@ -49,26 +50,39 @@ class LexMatch:
 
 @dataclass(frozen=True)
 class NormPart:
-    """One part of a document, normalized for matching, with the lexicon's matches."""
+    """One part of a document, normalized for matching, with the lexicon's matches.
+
+    The matches are kept as the matcher's arrays; :class:`LexMatch` objects are built only
+    for the matches a detector asks for (by scope, by rule prefix, within a line), so the
+    many trigger matches nobody reads as objects cost no Python object each.
+    """
 
     index: int
     part: Part
     text: str
     offsets: OffsetMap
-    matches: tuple[LexMatch, ...] = ()
+    found: MatchArrays = NO_MATCHES
+    lexicon: Lexicon | None = None
     _line_starts: list[int] = field(default_factory=list, repr=False, compare=False)
-    _match_starts: list[int] = field(default_factory=list, repr=False, compare=False)
+    _selected: dict[object, tuple] = field(default_factory=dict, repr=False, compare=False)
+
+    def newlines(self) -> np.ndarray:
+        """Offsets of the ``\\n`` characters of the normalized text."""
+        return _newline_offsets(self.text)
 
     def line_starts(self) -> list[int]:
         if not self._line_starts:
-            starts = [0]
-            find = self.text.find
-            pos = find("\n")
-            while pos != -1:
-                starts.append(pos + 1)
-                pos = find("\n", pos + 1)
-            self._line_starts.extend(starts)
+            self._line_starts.append(0)
+            self._line_starts.extend((self.newlines() + 1).tolist())
         return self._line_starts
+
+    def line_lengths(self, positions: np.ndarray) -> np.ndarray:
+        """Length of the line holding each offset: :meth:`line_bounds`, vectorized."""
+        newlines = self.newlines()
+        i = np.searchsorted(newlines, positions, side="left")
+        ends = np.append(newlines, len(self.text))[i]
+        starts = np.insert(newlines + 1, 0, 0)[i]
+        return ends - starts
 
     def line_index(self, pos: int) -> int:
         """0-based line number of normalized offset ``pos``."""
@@ -82,25 +96,62 @@ class NormPart:
         end = starts[i + 1] - 1 if i + 1 < len(starts) else len(self.text)
         return start, end
 
-    def matches_for(self, prefix: str) -> Iterable[LexMatch]:
-        return (m for m in self.matches if m.entry.rule.startswith(prefix))
+    def rows(self, kind: str, value: frozenset[str] | str) -> np.ndarray:
+        """Indexes into :attr:`found` of the matches whose entry is selected by
+        :meth:`Lexicon.entry_mask` (``scope`` in a set, ``rule_prefix`` or ``rule``)."""
+        if self.lexicon is None or not len(self.found):
+            return _NO_ROWS
+        return np.flatnonzero(self.lexicon.entry_mask(kind, value)[self.found.ids])
+
+    def lex_matches(self, rows: np.ndarray | slice) -> tuple[LexMatch, ...]:
+        """The matches at ``rows`` as objects."""
+        if self.lexicon is None:
+            return ()
+        found, entries = self.found, self.lexicon.entries
+        return tuple(
+            LexMatch(s, e, entries[i])
+            for s, e, i in zip(found.starts[rows].tolist(), found.ends[rows].tolist(), found.ids[rows].tolist(), strict=True)
+        )
+
+    def _cached(self, key: object, make: Callable[[], tuple[LexMatch, ...]]) -> tuple[LexMatch, ...]:
+        chosen = self._selected.get(key)
+        if chosen is None:
+            chosen = self._selected[key] = make()
+        return chosen
+
+    @property
+    def matches(self) -> tuple[LexMatch, ...]:
+        """Every match, as objects (for explanations and tests; detectors select)."""
+        return self._cached("all", lambda: self.lex_matches(slice(None)))
+
+    def matches_in_scopes(self, scopes: frozenset[str]) -> tuple[LexMatch, ...]:
+        return self._cached(scopes, lambda: self.lex_matches(self.rows("scope", scopes)))
+
+    def matches_for(self, prefix: str) -> tuple[LexMatch, ...]:
+        """Matches of the entries whose rule id starts with ``prefix``."""
+        return self._cached(prefix, lambda: self.lex_matches(self.rows("rule_prefix", prefix)))
 
     def matches_within(self, lo: int, hi: int) -> tuple[LexMatch, ...]:
         """Matches inside normalized ``[lo, hi)`` (e.g. a line), found by bisection.
 
-        ``matches`` is sorted by start; scanning all of them per line is quadratic on a
-        long part with many matches.  The starts are kept as plain ints so that the
-        bisection runs in C, without a key function called per step.
+        Called once per candidate line: plain lists and C bisection beat a handful of
+        numpy calls on a few elements.
         """
-        starts = self._match_starts
-        if len(starts) != len(self.matches):
-            starts[:] = [m.start for m in self.matches]
+        if self.lexicon is None or not len(self.found):
+            return ()
+        lists = self._selected.get("lists")
+        if lists is None:
+            found = self.found
+            lists = self._selected["lists"] = (found.starts.tolist(), found.ends.tolist(), found.ids.tolist())
+        starts, ends, ids = lists
         first = bisect.bisect_left(starts, lo)
         last = bisect.bisect_left(starts, hi, first)
-        return tuple(m for m in self.matches[first:last] if m.end <= hi)
+        entries = self.lexicon.entries
+        return tuple(LexMatch(starts[r], ends[r], entries[ids[r]]) for r in range(first, last) if ends[r] <= hi)
 
 
 _LONG_TEXT = 1 << 16
+_NO_ROWS = np.zeros(0, dtype=np.intp)
 
 
 def newlines_before(text: str, pos: int) -> int:
@@ -110,13 +161,13 @@ def newlines_before(text: str, pos: int) -> int:
     """
     if pos < _LONG_TEXT:
         return text.count("\n", 0, pos)
-    return bisect.bisect_left(_newline_offsets(text), pos)
+    return int(np.searchsorted(_newline_offsets(text), pos))
 
 
-@functools.lru_cache(maxsize=2)  # the part whose findings are being placed, and one more
-def _newline_offsets(text: str) -> list[int]:
+@functools.lru_cache(maxsize=4)  # the parts being detected or placed
+def _newline_offsets(text: str) -> np.ndarray:
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    return np.flatnonzero(codes == 10).tolist()
+    return np.flatnonzero(codes == 10)
 
 
 @dataclass(frozen=True)

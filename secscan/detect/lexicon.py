@@ -89,6 +89,8 @@ def in_head(doc: NormDocument, part: NormPart, pos: int, head_lines: int) -> boo
 
 
 LINE_SCOPES = frozenset({"line", "head", "companion"})
+FINDING_SCOPES = frozenset({"anywhere", "line", "head"})
+_ANYWHERE = frozenset({"anywhere"})
 # A marking line (密级, 份号, 紧急程度, 工作秘密 注意保管, brackets, spaces) is short: a longer
 # line is running text, decided without looking at its matches.
 MAX_MARKING_LINE = 48
@@ -109,15 +111,25 @@ def fills_line(part: NormPart, match: LexMatch) -> bool:
     return not _FILLER_RE.sub("", "".join(line))
 
 
+def finding_candidates(part: NormPart) -> tuple[LexMatch, ...]:
+    """Matches that may be findings: ``anywhere`` terms, and line or head terms on a line
+    short enough to be a marking line.  Decided on the match arrays, so a ``line`` word in
+    running text (工作秘密 in an article) never becomes an object."""
+    rows = part.rows("scope", FINDING_SCOPES)
+    if len(rows) and part.lexicon is not None:
+        found = part.found
+        anywhere = part.lexicon.entry_mask("scope", _ANYWHERE)[found.ids[rows]]
+        rows = rows[anywhere | (part.line_lengths(found.starts[rows]) <= MAX_MARKING_LINE)]
+    return part.lex_matches(rows)
+
+
 def build(config, lexicon):
     head_lines = config.head_lines
 
     def detect(doc: NormDocument) -> Iterator[Hit]:
         for part in doc.parts:
-            for m in part.matches:
+            for m in finding_candidates(part):
                 scope = m.entry.scope
-                if scope in ("trigger", "companion"):
-                    continue
                 if scope in ("line", "head") and not fills_line(part, m):
                     continue
                 if scope == "head" and not in_head(doc, part, m.start, head_lines):

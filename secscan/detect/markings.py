@@ -20,7 +20,9 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 
-from secscan.detect.base import DetectorSpec, NormDocument, NormPart, Rule
+import numpy as np
+
+from secscan.detect.base import DetectorSpec, LexMatch, NormDocument, NormPart, Rule
 from secscan.detect.lexicon import MAX_MARKING_LINE, in_head
 from secscan.types import Category, Hit, Severity
 
@@ -145,6 +147,32 @@ def _star_hit(part: NormPart, start: int, level: str, today: dt.date) -> Hit:
     return Hit(rule, part.index, start, end, facts)
 
 
+def _candidates(part: NormPart) -> tuple[LexMatch, ...]:
+    """The level and field matches the rules below can use, chosen on the match arrays:
+    a field always; a level word followed by ★, or on a line short enough to be a marking
+    line.  The thousands of 秘密 in running prose never become objects."""
+    if part.lexicon is None:
+        return ()
+    level_rows = part.rows("rule", "marking.level")
+    field_rows = part.rows("rule", "marking.field")
+    if len(level_rows):
+        found = part.found
+        starred = np.isin(found.ends[level_rows], _positions_of(part.text, "★"))
+        short = part.line_lengths(found.starts[level_rows]) <= MAX_MARKING_LINE
+        level_rows = level_rows[starred | short]
+    return part.lex_matches(np.union1d(level_rows, field_rows))
+
+
+def _positions_of(text: str, char: str) -> np.ndarray:
+    """Offsets of a rare character, found by str.find in C."""
+    out = []
+    pos = text.find(char)
+    while pos != -1:
+        out.append(pos)
+        pos = text.find(char, pos + 1)
+    return np.array(out, dtype=np.int64)
+
+
 def build(config, lexicon):
     head_lines = config.head_lines
 
@@ -152,7 +180,7 @@ def build(config, lexicon):
         today = _today(config)
         for part in doc.parts:
             text = part.text
-            for m in part.matches_for("marking."):
+            for m in _candidates(part):
                 rule = m.entry.rule
                 if rule == "marking.level":
                     level = m.entry.folded

@@ -11,6 +11,8 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class OffsetMap:
@@ -26,11 +28,24 @@ class OffsetMap:
         positions: list[int] = []
         cumulative: list[int] = []
         total = 0
+        last_end = -1
         for start, end in runs:
-            positions.append(start - total)
             total += end - start
-            cumulative.append(total)
+            if start == last_end:  # adjacent runs are one deletion: one canonical map
+                cumulative[-1] = total
+            else:
+                positions.append(start - total + end - start)
+                cumulative.append(total)
+            last_end = end
         return cls(tuple(positions), tuple(cumulative), False)
+
+    @classmethod
+    def from_arrays(cls, starts: np.ndarray, ends: np.ndarray) -> OffsetMap:
+        """:meth:`from_deletions` for runs given as two numpy arrays (a long text's)."""
+        if not len(starts):
+            return cls()
+        total = np.cumsum(ends - starts)
+        return cls(tuple((starts - total + (ends - starts)).tolist()), tuple(total.tolist()), False)
 
     @property
     def identity(self) -> bool:
