@@ -82,6 +82,17 @@ def test_json_report_validates_against_the_spec_schema(report) -> None:
     assert marking["location"] == {"part": "body", "page": None, "paragraph": 1, "line": 1}
 
 
+def test_json_report_is_the_report_dict_with_one_finding_per_line(report) -> None:
+    from secscan.report.json import report_dict
+
+    out = render(report, "json")
+    assert json.loads(out) == json.loads(json.dumps(report_dict(report)))
+    finding_lines = [line for line in out.splitlines() if line.lstrip().startswith('{"category"')]
+    assert len(finding_lines) == sum(len(f.findings) for f in report.files) > 3
+    empty = report.__class__(report.secscan_version, report.lexicon_version, report.model_version, ())
+    assert json.loads(render(empty, "json"))["files"] == []
+
+
 def test_json_schema_rejects_what_the_spec_forbids(report) -> None:
     data = json.loads(render(report, "json"))
     data["files"][0]["verdict"] = "ok"
