@@ -10,8 +10,13 @@ number and credential detectors can tell a grouping space from a separator.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator
+import functools
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from enum import IntEnum
+
+import numpy as np
 
 from secscan.detect.base import NormPart
 
@@ -82,3 +87,81 @@ def bounded(part: NormPart, start: int, end: int, glued: str) -> bool:
     and digits for a passport number, digits and dots for an IP address).
     """
     return not glued_before(part, start, glued) and not glued_after(part, end, glued)
+
+
+# -- the ASCII characters of a part ------------------------------------------------------
+_SEPARATOR = "\x00"  # stands for the non-ASCII characters between two ASCII stretches
+
+
+@dataclass(frozen=True, eq=False)
+class AsciiView:
+    """The ASCII characters of a text in order, a NUL wherever non-ASCII text was skipped.
+
+    Numbers, addresses, keys and e-mail addresses are ASCII; in Chinese prose they are a
+    few percent of the characters.  Searching this short string instead of the text finds
+    the places worth a full check without a regex stepping through every CJK character.
+    """
+
+    chars: str  # the ASCII characters, NUL between characters not adjacent in the text
+    lower: str  # ``chars`` with ASCII letters lower-cased
+    where: np.ndarray  # offset in the text of each character of ``chars`` (-1: separator)
+
+    def _span(self, start: int, end: int) -> tuple[int, int]:
+        first = int(self.where[start])
+        return first, first + end - start
+
+    def find_all(self, needle: str) -> list[int]:
+        """Text offsets of ``needle`` (ASCII, lower case) matched case-insensitively on ASCII letters."""
+        out, find = [], self.lower.find
+        pos = find(needle)
+        while pos != -1:
+            out.append(int(self.where[pos]))
+            pos = find(needle, pos + 1)
+        return out
+
+    def positions(self, chars: str) -> list[int]:
+        """Text offsets of every character of ``chars`` (ASCII), in order."""
+        return [self._span(m.start(), m.end())[0] for m in _char_class(chars, 1).finditer(self.chars)]
+
+    def stretches(self, chars: str, min_len: int) -> list[tuple[int, int]]:
+        """Maximal ``[start, end)`` of the text made only of ``chars`` (ASCII), ``min_len`` or longer."""
+        return [self._span(*m.span()) for m in _char_class(chars, min_len).finditer(self.chars)]
+
+    def spans(self, rx: re.Pattern[str]) -> Iterator[tuple[int, int]]:
+        """``rx.finditer(text)`` spans, for a pattern whose matches can only be ASCII other than NUL.
+
+        Such a match lies inside one ASCII stretch, identical here and in the text, so the
+        matches are the same provided ``rx`` has no lookaround (it would see a NUL here).
+        """
+        for m in rx.finditer(self.chars):
+            yield self._span(*m.span())
+
+
+@functools.cache
+def _char_class(chars: str, min_len: int) -> re.Pattern[str]:
+    if not chars.isascii() or _SEPARATOR in chars:
+        raise ValueError("ASCII characters other than NUL only")
+    return re.compile(f"[{re.escape(chars)}]{{{min_len},}}")
+
+
+@functools.lru_cache(maxsize=4)  # the part the detectors are looking at, shared between them
+def ascii_view(text: str) -> AsciiView:
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    where = np.flatnonzero(codes < 128)
+    breaks = np.flatnonzero(np.diff(where) != 1) + 1
+    chars = np.insert(codes[where].astype(np.uint8), breaks, 0).tobytes().decode("ascii")
+    where = np.insert(where, breaks, -1)
+    return AsciiView(chars, chars.lower(), where)
+
+
+def finditer_at(rx: re.Pattern[str], text: str, starts: Iterable[int]) -> Iterator[re.Match[str]]:
+    """``rx.finditer(text)`` when every match must start at one of ``starts`` (sorted).
+
+    finditer tries each position from the end of its last match on; positions that cannot
+    start a match are skipped here without trying them.  ``rx`` must not match "".
+    """
+    end = 0
+    for pos in starts:
+        if pos >= end and (m := rx.match(text, pos)) is not None:
+            end = m.end()
+            yield m

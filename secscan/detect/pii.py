@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from secscan.detect.base import DetectFn, DetectorSpec, NormDocument, NormPart, Rule
 from secscan.detect.checksums import birth_date, luhn_ok, resident_id_checksum_ok, uscc_ok
-from secscan.detect.gaps import Gap, bounded, gaps_inside, glued_after, glued_before
+from secscan.detect.gaps import Gap, ascii_view, bounded, finditer_at, gaps_inside, glued_after, glued_before
 from secscan.resources import lexicon_dir
 from secscan.types import Category, Hit, Severity
 
@@ -126,19 +126,37 @@ def load_divisions() -> Divisions:
 # -- patterns ---------------------------------------------------------------------------
 # a run of digits, dashes between digits, and an ID number's final X
 _RUN_RE = re.compile(r"(?<![0-9])[0-9](?:[0-9]|-(?=[0-9]))*(?:[Xx](?![A-Za-z]))?")
+_RUN_CHARS = "0123456789-Xx"
+_MIN_RUN = 11
 _MOBILE_RE = re.compile(r"1(?:3\d|4[5-9]|5[0-35-9]|6[2567]|7[0-8]|8\d|9[0-35-9])\d{8}")
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _ALNUM = "0123456789" + _LETTERS
 _PASSPORT_RE = re.compile(r"E\d{8}|E[A-HJ-NP-Z]\d{7}|G\d{8}|[DSP]E?\d{7}")
+_PASSPORT_FIRST = "EGDSP"
 _PASSPORT_CUE_RE = re.compile(r"护照")
+
+
+@dataclass(frozen=True)
+class _Permit:
+    pattern: re.Pattern[str]
+    first: str | None  # the ASCII letters a number starts with; None: any Unicode digit
+    cues: tuple[str, ...]
+    name: str
+
+    @functools.cached_property
+    def cue(self) -> re.Pattern[str]:
+        return re.compile("|".join(self.cues))
+
+
 _PERMITS = (
-    # (pattern, cue, name)
-    (re.compile(r"C[A-HJ-NP-Z0-9]\d{7}|W\d{8}"), re.compile(r"港澳通行证|往来港澳"), "往来港澳通行证"),
-    (re.compile(r"[TL]\d{8}"), re.compile(r"台湾通行证|往来台湾"), "往来台湾通行证"),
-    (re.compile(r"[HM]\d{8}(?:\d{2})?"), re.compile(r"回乡证|来往内地通行证"), "港澳居民来往内地通行证"),
-    (re.compile(r"\d{8}(?:\d{2})?"), re.compile(r"台胞证|来往大陆通行证"), "台湾居民来往大陆通行证"),
+    _Permit(re.compile(r"C[A-HJ-NP-Z0-9]\d{7}|W\d{8}"), "CW", ("港澳通行证", "往来港澳"), "往来港澳通行证"),
+    _Permit(re.compile(r"[TL]\d{8}"), "TL", ("台湾通行证", "往来台湾"), "往来台湾通行证"),
+    _Permit(re.compile(r"[HM]\d{8}(?:\d{2})?"), "HM", ("回乡证", "来往内地通行证"), "港澳居民来往内地通行证"),
+    _Permit(re.compile(r"\d{8}(?:\d{2})?"), None, ("台胞证", "来往大陆通行证"), "台湾居民来往大陆通行证"),
 )
 _EMAIL_RE = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+_EMAIL_CHARS = _LETTERS + "0123456789._%+-@"
+_MIN_EMAIL = 6  # a@b.cn
 _WEBMAIL = frozenset(
     "qq.com vip.qq.com foxmail.com 163.com 126.com yeah.net vip.163.com sina.com sina.cn sohu.com "
     "139.com 189.cn wo.cn aliyun.com tom.com 21cn.com gmail.com hotmail.com outlook.com live.com "
@@ -193,12 +211,10 @@ class PersonTable:
     evidence: int
 
 
-def _lines(text: str) -> list[tuple[int, int]]:
-    out, pos = [], 0
-    for line in text.split("\n"):
-        out.append((pos, pos + len(line)))
-        pos += len(line) + 1
-    return out
+def _line_at(text: str, pos: int) -> tuple[int, int]:
+    """``[start, end)`` of the line holding ``pos``, without its newline."""
+    end = text.find("\n", pos)
+    return text.rfind("\n", 0, pos) + 1, len(text) if end == -1 else end
 
 
 def _columns(header: str) -> tuple[str, ...]:
@@ -206,41 +222,52 @@ def _columns(header: str) -> tuple[str, ...]:
 
 
 def person_tables(part: NormPart) -> list[PersonTable]:
-    """Tables with a 姓名 column: one row per line (docx, txt) or one cell per line (HTML)."""
+    """Tables with a 姓名 column: one row per line (docx, txt) or one cell per line (HTML).
+
+    Only lines holding 姓名 can start a table, so the text is searched for 姓名 and each
+    table is read line by line from there; the next search starts after its last row.
+    """
     text = part.text
-    if "姓名" not in text:
-        return []
-    lines = _lines(text)
     out: list[PersonTable] = []
-    i = 0
-    while i < len(lines):
-        lo, hi = lines[i]
-        line = text[lo:hi]
-        if "姓名" not in line or hi - lo > 80:
-            i += 1
+    pos = text.find("姓名")
+    while pos != -1:
+        lo, hi = _line_at(text, pos)
+        if hi - lo > 80:
+            pos = text.find("姓名", hi)
             continue
-        if _HEADER_CELL_RE.fullmatch(line):  # one cell per line: gather the header cells
-            first = i
-            while first > 0 and _HEADER_CELL_RE.fullmatch(text[slice(*lines[first - 1])]):
-                first -= 1
-            last = i
-            while last + 1 < len(lines) and _HEADER_CELL_RE.fullmatch(text[slice(*lines[last + 1])]):
-                last += 1
-            width, limit = last - first + 1, _MAX_CELL
-        else:
-            first = last = i
-            width, limit = 1, _MAX_ROW
-        k = last + 1
-        evidence = 0
-        while k < len(lines) and 0 < lines[k][1] - lines[k][0] <= limit:
-            evidence += bool(_EVIDENCE_RE.search(text, *lines[k]))
-            k += 1
-        start, header_end = lines[first][0], lines[last][1]
-        header = text[start:header_end]
-        end = lines[k - 1][1] if k > last + 1 else header_end
-        out.append(PersonTable(start, header_end, end, _columns(header), header, (k - last - 1) // width, evidence))
-        i = k
+        table = _table(text, lo, hi)
+        out.append(table)
+        pos = text.find("姓名", table.end + 1)
     return out
+
+
+def _is_header_cell(text: str, lo: int, hi: int) -> bool:
+    return _HEADER_CELL_RE.fullmatch(text[lo:hi]) is not None
+
+
+def _table(text: str, lo: int, hi: int) -> PersonTable:
+    """The table whose header holds the line ``[lo, hi)``: its header lines and the rows under it."""
+    first, last = (lo, hi), (lo, hi)
+    if _is_header_cell(text, lo, hi):  # one cell per line: gather the header cells
+        while first[0] > 0 and _is_header_cell(text, *(above := _line_at(text, first[0] - 1))):
+            first = above
+        while last[1] < len(text) and _is_header_cell(text, *(below := _line_at(text, last[1] + 1))):
+            last = below
+        limit = _MAX_CELL
+    else:
+        limit = _MAX_ROW
+    width = text.count("\n", first[0], last[1]) + 1
+    lines = evidence = 0
+    end = last[1]
+    while end < len(text):
+        row = _line_at(text, end + 1)
+        if not 0 < row[1] - row[0] <= limit:
+            break
+        evidence += bool(_EVIDENCE_RE.search(text, *row))
+        lines += 1
+        end = row[1]
+    header = text[first[0]:last[1]]
+    return PersonTable(first[0], last[1], end, _columns(header), header, lines // width, evidence)
 
 
 def _table_at(tables: list[PersonTable], pos: int) -> PersonTable | None:
@@ -355,12 +382,22 @@ def _classify(digits: str, start: int, ctx: _Context) -> tuple[str, dict[str, st
     return None
 
 
+def _long_runs(text: str) -> Iterator[re.Match[str]]:
+    """``_RUN_RE.finditer(text)`` of runs of 11 or more characters.
+
+    Such a run is a stretch of ``_RUN_CHARS``; the runs inside one are those finditer finds
+    there (one more character is kept so that the X's look-ahead sees what follows).
+    """
+    for lo, hi in ascii_view(text).stretches(_RUN_CHARS, _MIN_RUN):
+        for run in _RUN_RE.finditer(text, lo, hi + 1):
+            if run.end() - run.start() >= _MIN_RUN:
+                yield run
+
+
 def _numbers(ctx: _Context) -> Iterator[Hit]:
     part = ctx.part
     text = part.text
-    for run in _RUN_RE.finditer(text):
-        if run.end() - run.start() < 11:
-            continue
+    for run in _long_runs(text):
         groups = _groups(part, run.start(), run.end())
         i = 0
         while i < len(groups):
@@ -405,24 +442,36 @@ def _longest(groups: list[_Group], i: int, ctx: _Context, run_start: int, run_en
 def _documents(ctx: _Context) -> Iterator[Hit]:
     part = ctx.part
     text = part.text
-    if "护照" in text or ctx.tables:
-        for m in _PASSPORT_RE.finditer(text):
+    view = ascii_view(text)
+    # the shapes start with an ASCII letter: look for those first, the cue words only if any
+    starts = view.positions(_PASSPORT_FIRST)
+    if starts and ("护照" in text or ctx.tables):
+        for m in finditer_at(_PASSPORT_RE, text, starts):
             if bounded(part, m.start(), m.end(), _ALNUM) and ctx.cue(_PASSPORT_CUE_RE, m.start(), 80):
                 yield Hit("pii.passport", part.index, m.start(), m.end())
-    for rx, cue, name in _PERMITS:
-        if not cue.search(text):
+    for permit in _PERMITS:
+        starts = view.positions(permit.first) if permit.first else None
+        if starts == [] or not any(cue in text for cue in permit.cues):
             continue
-        for m in rx.finditer(text):
+        found = permit.pattern.finditer(text) if starts is None else finditer_at(permit.pattern, text, starts)
+        for m in found:
             width = 20 if m.group(0).isdigit() else 80
-            if bounded(part, m.start(), m.end(), _ALNUM) and ctx.cue(cue, m.start(), width):
-                yield Hit("pii.travel_permit", part.index, m.start(), m.end(), {"permit": name})
+            if bounded(part, m.start(), m.end(), _ALNUM) and ctx.cue(permit.cue, m.start(), width):
+                yield Hit("pii.travel_permit", part.index, m.start(), m.end(), {"permit": permit.name})
+
+
+def _email_matches(text: str) -> Iterator[re.Match[str]]:
+    """``_EMAIL_RE.finditer(text)``: an address lies within one stretch of ``_EMAIL_CHARS``."""
+    view = ascii_view(text)
+    if "@" not in view.chars:
+        return
+    for lo, hi in view.stretches(_EMAIL_CHARS, _MIN_EMAIL):
+        yield from _EMAIL_RE.finditer(text, lo, hi)
 
 
 def _emails(ctx: _Context) -> Iterator[Hit]:
     part = ctx.part
-    if "@" not in part.text:
-        return
-    for m in _EMAIL_RE.finditer(part.text):
+    for m in _email_matches(part.text):
         domain = m.group(0).rsplit("@", 1)[1].lower()
         why = ctx.person(m.start(), _EMAIL_LABEL_RE)
         if why is None or (not why and domain not in _WEBMAIL):
