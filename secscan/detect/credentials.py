@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from secscan.detect.base import DetectFn, DetectorSpec, NormDocument, NormPart, Rule
-from secscan.detect.gaps import Gap, bounded, gaps_inside, split_at_gaps
+from secscan.detect.gaps import AsciiView, Gap, ascii_view, bounded, gaps_inside, split_at_gaps
 from secscan.types import Category, Hit, PartKind, Severity
 
 if TYPE_CHECKING:
@@ -80,6 +80,8 @@ _SEP = r"\s*(?:[::=]|为|是|\s+is\s+)\s*"
 _PASSWORD_RE = re.compile(rf"({_LABEL}){_SEP}{_VALUE}", re.I)
 _ACCOUNT = r"(?:账号|帐号|账户|帐户|用户名|用户|登录名|(?<![A-Za-z])(?:user(?:name)?|login|account))"
 _ACCOUNT_PASSWORD_RE = re.compile(rf"{_ACCOUNT}{_SEP}([!-~]{{2,64}}?)[,,;;、/|\s]*{_LABEL}{_SEP}{_VALUE}", re.I)
+# what both account-and-password patterns contain: a label with a value after it
+_LABEL_VALUE_RE = re.compile(rf"{_LABEL}{_SEP}[!-~]", re.I)
 _PAIR_LABEL_RE = re.compile(rf"{_ACCOUNT}(?:和|及|与|/|、)?{_LABEL}{_SEP}([!-~]{{2,64}})/([!-~]{{4,64}})", re.I)
 _PLACEHOLDER_RE = re.compile(
     r"^(?:[*xX×●•·.\-_#?]+|[<{\[($%].*|null|none|empty|n/?a|"
@@ -100,6 +102,8 @@ _TOKEN_SHAPES = (
     (re.compile(r"xox[abprs]-[A-Za-z0-9-]{10,}"), "Slack令牌"),
 )
 _SECRET_VALUE_RE = re.compile(r"[:=]\s*[\"']?([A-Za-z0-9/+_\-]{16,128})")
+_SECRET_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/+_-"
+_MIN_SECRET = 16
 _SECRET_LABEL_RE = re.compile(
     r"(?<![A-Za-z])(?:access[_ ]?key[_ ]?(?:secret|id)|secret[_ ]?(?:access[_ ]?)?key|secret[_ ]?id|api[_-]?key|"
     r"api[_-]?secret|app[_-]?secret|client[_-]?secret|access[_-]?token|auth[_-]?token|token|ak|sk)[\"']?\s*\Z",
@@ -115,6 +119,8 @@ _JDBC_PARAM_RE = re.compile(r"jdbc:[a-z0-9]+:\S*?[?&;](?:password|pwd)=([^&;\s]+
 _ADO_RE = re.compile(r"(?:Server|Data Source|Host)=[^;\n]+;[^\n]*?(?:Password|Pwd)=([^;\n]+)", re.I)
 
 _IP_RUN_RE = re.compile(r"(?<![0-9.])[0-9][0-9./]*[0-9]")
+_IP_CHARS = "0123456789./"
+_MIN_IP_RUN = 5  # 1...2: the three dots an address needs
 _IP_RE = re.compile(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:/(\d{1,2}))?")
 _IP_CUE_RE = re.compile(r"内网|涉密网|涉密|服务器|网段|网关|子网|VLAN|vlan|专网|内部网|核心交换|交换机|防火墙|堡垒机|数据库|主机")
 _RFC1918 = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
@@ -139,14 +145,24 @@ def _lower(text: str) -> str:
     return low if len(low) == len(text) else text.translate(_ASCII_LOWER)
 
 
-def _find_all(haystack: str, needles: tuple[str, ...]) -> list[int]:
-    """Start of every occurrence of each needle: str.find is far faster than a regex scan."""
+def _find_all(text: str, needles: tuple[str, ...]) -> list[int]:
+    """Start of every occurrence of each needle (lower case) in ``_lower(text)``.
+
+    ASCII needles are found in the ASCII view: the one other character that str.lower
+    turns into ASCII without changing the length is K (Kelvin, → k), and no needle holds
+    a k.  The others (密码, 口令) have no case.
+    """
+    view: AsciiView | None = None
     out = []
     for needle in needles:
-        pos = haystack.find(needle)
+        if needle.isascii():
+            view = view or ascii_view(text)
+            out += view.find_all(needle)
+            continue
+        pos = text.find(needle)
         while pos != -1:
             out.append(pos)
-            pos = haystack.find(needle, pos + 1)
+            pos = text.find(needle, pos + 1)
     return sorted(set(out))
 
 
@@ -157,11 +173,13 @@ def _windows(part: NormPart, anchors: list[int], before: int, after: int) -> Ite
         yield max(lo, pos - before), min(hi, pos + after)
 
 
-def _passwords(part: NormPart, low: str) -> Iterator[Hit]:
+def _passwords(part: NormPart) -> Iterator[Hit]:
     text = part.text
-    anchors = _find_all(low, _PASSWORD_LABELS)
+    anchors = _find_all(text, _PASSWORD_LABELS)
     seen: set[tuple[int, int]] = set()
     for lo, hi in _windows(part, anchors, 100, 80):
+        if not _LABEL_VALUE_RE.search(text, lo, hi):  # 密码 in prose: neither pattern can match
+            continue
         for rx in (_PAIR_LABEL_RE, _ACCOUNT_PASSWORD_RE):
             m = rx.search(text, lo, hi)
             if m is None:
@@ -202,8 +220,8 @@ def _cells(part: NormPart, lo: int, hi: int) -> list[tuple[int, int]]:
     return cells
 
 
-def _password_column(part: NormPart, low: str) -> Iterator[Hit]:
-    if part.part.kind not in _TABLE_KINDS or not _PASSWORD_HEADER_RE.search(low):
+def _password_column(part: NormPart) -> Iterator[Hit]:
+    if part.part.kind not in _TABLE_KINDS or not _PASSWORD_HEADER_RE.search(_lower(part.text)):
         return
     text = part.text
     column: tuple[int, str] | None = None
@@ -227,25 +245,43 @@ def _password_column(part: NormPart, low: str) -> Iterator[Hit]:
         lo = hi + 1
 
 
+def _secret_values(text: str) -> Iterator[re.Match[str]]:
+    """``_SECRET_VALUE_RE.finditer(text)``.
+
+    A value is a whole stretch of ``_SECRET_CHARS`` (what precedes it, a quote, a space or
+    : =, is none of them); the match starts at the : or = before it, across spaces and
+    one quote.
+    """
+    for lo, _hi in ascii_view(text).stretches(_SECRET_CHARS, _MIN_SECRET):
+        start = lo - 1 if lo > 0 and text[lo - 1] in "\"'" else lo
+        while start > 0 and text[start - 1].isspace():
+            start -= 1
+        if start > 0 and text[start - 1] in ":=":
+            m = _SECRET_VALUE_RE.match(text, start - 1)
+            if m is not None and m.start(1) == lo:
+                yield m
+
+
 def _keys(part: NormPart) -> Iterator[Hit]:
     text = part.text
-    for m in _PEM_RE.finditer(text):
-        end = _PEM_END_RE.search(text, m.end())
-        yield Hit("cred.private_key", part.index, m.start(), end.end() if end else m.end())
+    view = ascii_view(text)
+    for start, stop in view.spans(_PEM_RE):
+        end = _PEM_END_RE.search(text, stop)
+        yield Hit("cred.private_key", part.index, start, end.end() if end else stop)
     for rx, kind in _TOKEN_SHAPES:
-        for m in rx.finditer(text):
-            if bounded(part, m.start(), m.end(), "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"):
-                yield Hit("cred.api_token", part.index, m.start(), m.end(), {"kind": kind})
-    for m in _SECRET_VALUE_RE.finditer(text):
+        for start, end in view.spans(rx):
+            if bounded(part, start, end, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"):
+                yield Hit("cred.api_token", part.index, start, end, {"kind": kind})
+    for m in _secret_values(text):
         value = m.group(1)
         if not (any(c.isdigit() for c in value) and any(c.isalpha() for c in value) and _is_value(value)):
             continue
         label = _SECRET_LABEL_RE.search(text, max(0, m.start() - 32), m.start())
         if label:
             yield Hit("cred.api_token", part.index, label.start(), m.end(), {"kind": "访问密钥"})
-    for m in _JWT_RE.finditer(text):
-        if _jwt_header(m.group(0).split(".", 1)[0]):
-            yield Hit("cred.jwt", part.index, m.start(), m.end())
+    for start, end in view.spans(_JWT_RE):
+        if _jwt_header(text[start:end].split(".", 1)[0]):
+            yield Hit("cred.jwt", part.index, start, end)
 
 
 def _jwt_header(segment: str) -> bool:
@@ -256,16 +292,16 @@ def _jwt_header(segment: str) -> bool:
     return isinstance(header, dict) and "alg" in header
 
 
-def _connections(part: NormPart, low: str) -> Iterator[Hit]:
+def _connections(part: NormPart) -> Iterator[Hit]:
     text = part.text
     seen: set[tuple[int, int]] = set()
-    for lo, hi in _windows(part, _find_all(low, ("://",)), 40, 400):
+    for lo, hi in _windows(part, _find_all(text, ("://",)), 40, 400):
         m = _URI_RE.search(text, lo, hi)
         if m and _is_value(m.group(2)) and m.span() not in seen:
             seen.add(m.span())
             yield Hit("cred.connection_string", part.index, m.start(), m.end())
     for rx, needles in ((_JDBC_PARAM_RE, ("jdbc:",)), (_ADO_RE, ("server=", "data source=", "host="))):
-        for pos in _find_all(low, needles):
+        for pos in _find_all(text, needles):
             m = rx.match(text, pos)
             if m is None:
                 continue
@@ -279,7 +315,9 @@ def _private_ips(part: NormPart) -> list[tuple[int, int, bool]]:
     """``(start, end, is_subnet)`` of private IPv4 addresses, split where spaces were."""
     text = part.text
     out = []
-    for run in _IP_RUN_RE.finditer(text):
+    # an address run lies in a stretch of these characters, where finditer finds the same runs
+    runs = (run for lo, hi in ascii_view(text).stretches(_IP_CHARS, _MIN_IP_RUN) for run in _IP_RUN_RE.finditer(text, lo, hi))
+    for run in runs:
         if text.count(".", run.start(), run.end()) < 3:
             continue
         for lo, hi in split_at_gaps(part, run.start(), run.end()):
@@ -323,11 +361,10 @@ def build(config: Config, lexicon: Lexicon) -> DetectFn:
     def detect(doc: NormDocument) -> Iterator[Hit]:
         previous = ""
         for part in doc.parts:
-            low = _lower(part.text)
-            yield from _passwords(part, low)
-            yield from _password_column(part, low)
+            yield from _passwords(part)
+            yield from _password_column(part)
             yield from _keys(part)
-            yield from _connections(part, low)
+            yield from _connections(part)
             yield from _ip_plans(part, previous[-_CUE_REACH:])
             previous = part.text
 

@@ -90,42 +90,62 @@ def bounded(part: NormPart, start: int, end: int, glued: str) -> bool:
 
 
 # -- the ASCII characters of a part ------------------------------------------------------
-_SEPARATOR = "\x00"  # stands for the non-ASCII characters between two ASCII stretches
+@dataclass(frozen=True)
+class _Projection:
+    chars: str  # the ASCII characters, NUL between characters not adjacent in the text
+    lower: str  # ``chars`` with ASCII letters lower-cased
+    where: np.ndarray  # text offset of each character of ``chars`` (-1: a separator)
 
 
 @dataclass(frozen=True, eq=False)
 class AsciiView:
-    """The ASCII characters of a text in order, a NUL wherever non-ASCII text was skipped.
+    """Where a text's ASCII characters are, and which they are.
 
     Numbers, addresses, keys and e-mail addresses are ASCII; in Chinese prose they are a
-    few percent of the characters.  Searching this short string instead of the text finds
-    the places worth a full check without a regex stepping through every CJK character.
+    few percent of the characters.  Selecting them with numpy finds the places worth a
+    full check without a regex stepping through every CJK character.
     """
 
-    chars: str  # the ASCII characters, NUL between characters not adjacent in the text
-    lower: str  # ``chars`` with ASCII letters lower-cased
-    where: np.ndarray  # offset in the text of each character of ``chars`` (-1: separator)
-
-    def _span(self, start: int, end: int) -> tuple[int, int]:
-        first = int(self.where[start])
-        return first, first + end - start
-
-    def find_all(self, needle: str) -> list[int]:
-        """Text offsets of ``needle`` (ASCII, lower case) matched case-insensitively on ASCII letters."""
-        out, find = [], self.lower.find
-        pos = find(needle)
-        while pos != -1:
-            out.append(int(self.where[pos]))
-            pos = find(needle, pos + 1)
-        return out
+    where: np.ndarray  # offsets of the ASCII characters, ascending
+    codes: np.ndarray  # their code points, uint8
 
     def positions(self, chars: str) -> list[int]:
         """Text offsets of every character of ``chars`` (ASCII), in order."""
-        return [self._span(m.start(), m.end())[0] for m in _char_class(chars, 1).finditer(self.chars)]
+        return self.where[_table(chars)[self.codes]].tolist()
 
     def stretches(self, chars: str, min_len: int) -> list[tuple[int, int]]:
         """Maximal ``[start, end)`` of the text made only of ``chars`` (ASCII), ``min_len`` or longer."""
-        return [self._span(*m.span()) for m in _char_class(chars, min_len).finditer(self.chars)]
+        at = self.where[_table(chars)[self.codes]]
+        if not at.size:
+            return []
+        breaks = np.flatnonzero(np.diff(at) != 1) + 1
+        starts = at[np.concatenate(([0], breaks))]
+        ends = at[np.concatenate((breaks - 1, [at.size - 1]))] + 1
+        keep = ends - starts >= min_len
+        return list(zip(starts[keep].tolist(), ends[keep].tolist(), strict=True))
+
+    @functools.cached_property
+    def _projection(self) -> _Projection:
+        # the i-th ASCII character moves right by one NUL per stretch started before or at it
+        breaks = np.diff(self.where, prepend=self.where[:1] - 1) != 1
+        index = np.arange(self.where.size) + np.cumsum(breaks)
+        size = int(index[-1]) + 1 if index.size else 0
+        codes = np.zeros(size, dtype=np.uint8)
+        codes[index] = self.codes
+        where = np.full(size, -1, dtype=np.int64)
+        where[index] = self.where
+        chars = codes.tobytes().decode("ascii")
+        return _Projection(chars, chars.lower(), where)
+
+    def find_all(self, needle: str) -> list[int]:
+        """Text offsets of ``needle`` (ASCII, lower case) matched case-insensitively on ASCII letters."""
+        proj = self._projection
+        out, find = [], proj.lower.find
+        pos = find(needle)
+        while pos != -1:
+            out.append(int(proj.where[pos]))
+            pos = find(needle, pos + 1)
+        return out
 
     def spans(self, rx: re.Pattern[str]) -> Iterator[tuple[int, int]]:
         """``rx.finditer(text)`` spans, for a pattern whose matches can only be ASCII other than NUL.
@@ -133,25 +153,26 @@ class AsciiView:
         Such a match lies inside one ASCII stretch, identical here and in the text, so the
         matches are the same provided ``rx`` has no lookaround (it would see a NUL here).
         """
-        for m in rx.finditer(self.chars):
-            yield self._span(*m.span())
+        proj = self._projection
+        for m in rx.finditer(proj.chars):
+            first = int(proj.where[m.start()])
+            yield first, first + m.end() - m.start()
 
 
 @functools.cache
-def _char_class(chars: str, min_len: int) -> re.Pattern[str]:
-    if not chars.isascii() or _SEPARATOR in chars:
+def _table(chars: str) -> np.ndarray:
+    if not chars.isascii() or "\x00" in chars:
         raise ValueError("ASCII characters other than NUL only")
-    return re.compile(f"[{re.escape(chars)}]{{{min_len},}}")
+    table = np.zeros(128, dtype=bool)
+    table[[ord(c) for c in chars]] = True
+    return table
 
 
 @functools.lru_cache(maxsize=4)  # the part the detectors are looking at, shared between them
 def ascii_view(text: str) -> AsciiView:
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     where = np.flatnonzero(codes < 128)
-    breaks = np.flatnonzero(np.diff(where) != 1) + 1
-    chars = np.insert(codes[where].astype(np.uint8), breaks, 0).tobytes().decode("ascii")
-    where = np.insert(where, breaks, -1)
-    return AsciiView(chars, chars.lower(), where)
+    return AsciiView(where, codes[where].astype(np.uint8))
 
 
 def finditer_at(rx: re.Pattern[str], text: str, starts: Iterable[int]) -> Iterator[re.Match[str]]:

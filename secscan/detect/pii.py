@@ -463,7 +463,7 @@ def _documents(ctx: _Context) -> Iterator[Hit]:
 def _email_matches(text: str) -> Iterator[re.Match[str]]:
     """``_EMAIL_RE.finditer(text)``: an address lies within one stretch of ``_EMAIL_CHARS``."""
     view = ascii_view(text)
-    if "@" not in view.chars:
+    if not view.positions("@"):
         return
     for lo, hi in view.stretches(_EMAIL_CHARS, _MIN_EMAIL):
         yield from _EMAIL_RE.finditer(text, lo, hi)
