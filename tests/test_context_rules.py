@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from secscan.config import Config
-from secscan.detect.context import RuleFileError, load_rules, parse_rules
+from secscan.detect.context import Group, RuleFileError, _signal_near, load_rules, parse_rules
 from secscan.pipeline import Scanner
 from secscan.types import Category, Verdict
 
@@ -148,3 +150,46 @@ def test_every_rule_is_declared_and_has_a_case() -> None:
 def test_bad_rule_files_are_refused(data: dict, message: str) -> None:
     with pytest.raises(RuleFileError, match=message):
         parse_rules(data)
+
+
+def test_prefilter_never_changes_a_window_result() -> None:
+    """The prefilter only skips windows where the exact regex finds nothing (random windows)."""
+    import dataclasses
+    import datetime as dt
+    import random
+
+    text = ("信访人:王小明 13912345678 幸福路12号 3号楼2单元 王某某 张三、李四(处长)、王五 412室 东侧 "
+            "地下一层 副局长 0571-1234567 某村3组 阳光小区 涉密人员名单如下,会议在五楼召开。") * 4
+    rng = random.Random(7)
+    groups = [g for r in load_rules().rules for g in r.groups if g.prefilter is not None]
+    assert len(groups) >= 4
+    for group in groups:
+        exact = dataclasses.replace(group, prefilter=None)
+        for _ in range(300):
+            lo = rng.randrange(len(text) - 1)
+            hi = rng.randrange(lo + 1, min(len(text), lo + 200) + 1)
+            a = rng.randrange(lo, hi)
+            args = (text, lo, hi, dt.date(2026, 1, 1), (a, a + rng.randrange(3)))
+            assert _signal_near(group, *args) == _signal_near(exact, *args)
+
+
+def test_prefilter_spares_the_pattern_regexes_in_windows_without_signals() -> None:
+    """Work guard: anchors in a plain article run no pattern regex at all."""
+    import datetime as dt
+
+    text = "保密要害部门的管理要求严格执行规定。涉密人员应当遵守保密纪律。" * 20
+    groups = [g for r in load_rules().rules for g in r.groups if g.prefilter is not None and not g.future_date]
+    calls = 0
+    for group in groups:
+        class Counting:
+            pattern = group.regex.pattern
+
+            def finditer(self, window: str, _regex: re.Pattern[str] = group.regex):  # type: ignore[misc]
+                nonlocal calls
+                calls += 1
+                return _regex.finditer(window)
+
+        counted = Group(Counting(), group.future_date, group.document_scope, group.literals, group.prefilter)  # type: ignore[arg-type]
+        for lo in range(0, len(text) - 100, 37):
+            assert _signal_near(counted, text, lo, lo + 100, dt.date(2026, 1, 1)) is None
+    assert calls == 0

@@ -162,7 +162,8 @@ class _Trie:
             keys.append(end[hit] * (depth + 1) + (depth - d))  # by end, then longest first
             features.append(feature[hit])
         key = np.concatenate(keys)
-        order = np.argsort(key)
+        # keys are unique and come as one sorted run per depth: a stable sort merges the runs
+        order = np.argsort(key, kind="stable")
         return np.concatenate(features)[order], key[order] // (depth + 1)
 
 
@@ -251,7 +252,10 @@ class LinearModel:
                 continue
             contrib = self.weights[feats] / norm
             starts = np.asarray(part.line_starts(), dtype=np.int64)
-            lines = np.searchsorted(starts, ends - 1, side="right") - 1
+            # ends are sorted: count the occurrences before each line start instead of
+            # searching a line for every occurrence (the same lines as searchsorted(starts, ends - 1))
+            before = np.searchsorted(ends - 1, starts, side="left")
+            lines = np.repeat(np.arange(len(starts)), np.diff(before, append=len(ends)))
             totals = np.bincount(lines, weights=contrib, minlength=len(starts))
             line = int(np.argmax(totals))
             if best is not None and totals[line] <= best.total:

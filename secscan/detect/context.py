@@ -16,11 +16,15 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
+import math
 import re
 import tomllib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from re import _compiler as _sre_compiler
+from re import _constants as _sc
+from re import _parser as _sre_parser
 
 from secscan.config import Config
 from secscan.detect import classifier
@@ -53,6 +57,110 @@ class Group:
     future_date: bool
     document_scope: bool
     literals: tuple[str, ...] = ()  # folded plain terms, when the group has nothing else
+    # Regexes of which one matches inside every match of ``regex`` (see _prefilter); None: no test.
+    prefilter: tuple[re.Pattern[str], ...] | None = None
+
+
+_CJK = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF))
+
+
+def _char_weight(op: object, av: object) -> float:
+    """A rough chance that one character of the text matches the item (CJK ideographs are many, so each is rare)."""
+    if op is _sc.LITERAL:
+        return 0.003 if any(lo <= av <= hi for lo, hi in _CJK) else 0.02  # type: ignore[operator]
+    if op is _sc.IN and av and av[0][0] is not _sc.NEGATE:  # type: ignore[index]
+        total = 0.0
+        for o, a in av:  # type: ignore[attr-defined]
+            if o is _sc.LITERAL:
+                total += _char_weight(o, a)
+            elif o is _sc.RANGE:
+                total += (a[1] - a[0] + 1) * 0.003
+            elif o is _sc.CATEGORY:
+                total += 0.1
+            else:
+                return 1.0
+        return min(1.0, total)
+    return 1.0
+
+
+_ONE_CHAR = (_sc.LITERAL, _sc.NOT_LITERAL, _sc.IN, _sc.ANY)
+_Item = tuple[object, object]  # a single-character parse item (LITERAL, IN …)
+_Alt = tuple[_Item, ...]  # single-character parse items, in a row
+
+
+def _item(op: object, av: object) -> _Item:
+    return (op, tuple(av) if op is _sc.IN else av)  # type: ignore[arg-type]
+
+
+def _ends(items: list) -> tuple[_Item | None, _Item | None]:
+    """The single-character items that every match of ``items`` starts and ends with (None: unknown)."""
+    consuming = [(op, av) for op, av in items if op not in (_sc.ASSERT, _sc.ASSERT_NOT, _sc.AT)]
+
+    def edge(op: object, av: object, last: bool) -> _Item | None:
+        if op in _ONE_CHAR:
+            return _item(op, av)
+        if op in (_sc.MAX_REPEAT, _sc.MIN_REPEAT, _sc.POSSESSIVE_REPEAT) and av[0] >= 1:  # type: ignore[index]
+            return _ends(list(av[2]))[last]  # type: ignore[index]
+        return None
+
+    if not consuming:
+        return None, None
+    return edge(*consuming[0], last=False), edge(*consuming[-1], last=True)
+
+
+def _required(items: list) -> tuple[float, tuple[_Alt, ...]] | None:
+    """Runs of characters of which one occurs inside every match of the parsed sequence ``items``.
+
+    A run is a few adjacent single-character items (a repeat of at least one character may
+    end a run on either side; assertions consume nothing, so they do not break one); an
+    alternation requires one of its branches' runs.  The rarest choice wins (by weight).
+    """
+    best: tuple[float, tuple[_Alt, ...]] | None = None
+
+    def offer(weight: float, alts: tuple[_Alt, ...]) -> None:
+        nonlocal best
+        if best is None or weight < best[0]:
+            best = (weight, alts)
+
+    # per consuming item: (its first character, its last character, consumes exactly one), or None
+    units: list[tuple[_Item | None, _Item | None, bool] | None] = []
+    for op, av in items:
+        if op in (_sc.ASSERT, _sc.ASSERT_NOT, _sc.AT):
+            continue
+        if op in _ONE_CHAR:
+            units.append((_item(op, av),) * 2 + (True,))
+            continue
+        if op in (_sc.MAX_REPEAT, _sc.MIN_REPEAT, _sc.POSSESSIVE_REPEAT) and av[0] >= 1:
+            body = list(av[2])
+            if (inner := _required(body)) is not None:
+                offer(*inner)
+            units.append((*_ends(body), False))
+            continue
+        if op is _sc.SUBPATTERN and not av[1] and not av[2]:  # no local flags
+            if (inner := _required(list(av[3]))) is not None:
+                offer(*inner)
+        elif op is _sc.ATOMIC_GROUP:
+            if (inner := _required(list(av))) is not None:
+                offer(*inner)
+        elif op is _sc.BRANCH:
+            branches = [_required(list(b)) for b in av[1]]
+            if all(b is not None for b in branches):
+                offer(sum(b[0] for b in branches), tuple(dict.fromkeys(a for b in branches for a in b[1])))
+        units.append(None)
+    for i, first in enumerate(units):
+        if first is None or first[1] is None:
+            continue
+        run = [first[1]]  # the last character of the run's first item
+        if first[2]:
+            offer(_char_weight(*run[0]), (tuple(run),))
+        for unit in units[i + 1:i + 4]:
+            if unit is None or unit[0] is None:
+                break
+            run.append(unit[0])
+            offer(math.prod(_char_weight(*c) for c in run), (tuple(run),))
+            if not unit[2]:
+                break  # only its first character is known to follow the run
+    return best
 
 
 @dataclass(frozen=True)
@@ -73,6 +181,28 @@ class RuleSet:
     rules: tuple[ContextRule, ...]
     publish: tuple[str, ...]
     signals: dict[str, tuple[str, ...]]
+
+
+def _prefilter(regex: re.Pattern[str]) -> tuple[re.Pattern[str], ...] | None:
+    """Cheap regexes, one of which finds something in any text where ``regex`` matches.
+
+    Each matches a run of characters that every match of ``regex`` consumes, with no
+    assertion around it, so it matches there in any slice that holds the match: a window
+    where none of them matches cannot hold a signal.  None when no such run is known.
+    """
+    try:
+        tree = _sre_parser.parse(regex.pattern, regex.flags)
+        found = _required(list(tree))
+        if found is None or found[0] >= 1.0:
+            return None
+        state, alts = tree.state, found[1]
+        literal_first = [_sre_parser.SubPattern(state, list(a)) for a in alts if a[0][0] is _sc.LITERAL]
+        sequences = [list(a) for a in alts if a[0][0] is not _sc.LITERAL]
+        if literal_first:  # one alternation: re skips ahead to the first characters in C
+            sequences.append([(_sc.BRANCH, (None, literal_first))])
+        return tuple(_sre_compiler.compile(_sre_parser.SubPattern(state, data), regex.flags) for data in sequences)
+    except Exception:  # re's internals changed: no prefilter, the exact regex still runs
+        return None
 
 
 def _folded(terms: Sequence[str]) -> list[str]:
@@ -100,7 +230,8 @@ def _group(raw: dict, patterns: dict[str, str], where: str) -> Group:
         raise RuleFileError(f"{where}: scope must be window or document")
     regex = re.compile("|".join(alternatives)) if alternatives else None
     literal = bool(plain) and len(plain) == len(terms)
-    return Group(regex, FUTURE_DATE in terms, scope == "document", tuple(_folded(plain)) if literal else ())
+    return Group(regex, FUTURE_DATE in terms, scope == "document", tuple(_folded(plain)) if literal else (),
+                 None if regex is None or literal else _prefilter(regex))
 
 
 def parse_rules(data: dict, source: str = RULES_FILE) -> RuleSet:
@@ -133,13 +264,17 @@ def parse_rules(data: dict, source: str = RULES_FILE) -> RuleSet:
 
 
 @functools.cache
-def load_rules(path: Path | None = None) -> RuleSet:
-    path = path or lexicon_dir() / RULES_FILE
+def _read(path: Path) -> dict:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise RuleFileError(f"{path}: {exc}") from exc
-    return parse_rules(data, path.name)
+
+
+@functools.cache
+def load_rules(path: Path | None = None) -> RuleSet:
+    path = path or lexicon_dir() / RULES_FILE
+    return parse_rules(_read(path), path.name)
 
 
 def rule_terms() -> tuple[str, ...]:
@@ -239,12 +374,13 @@ def _signal_near(group: Group, text: str, lo: int, hi: int, today: dt.date,
                  anchor: tuple[int, int] = (0, 0)) -> tuple[int, int] | None:
     """The first signal of ``group`` in ``text[lo:hi]`` that does not overlap the anchor itself."""
     window = text[lo:hi]
-    found = []
-    if group.regex is not None:
-        found.extend(group.regex.finditer(window))
+    matches: Iterable[re.Match[str]] = ()
+    if group.regex is not None and (group.prefilter is None or any(p.search(window) for p in group.prefilter)):
+        matches = group.regex.finditer(window)
     if group.future_date:
-        found.extend(m for m in _DATE_RE.finditer(window) if _future_date(m.group(0), today))
-    for m in sorted(found, key=lambda m: m.start()):
+        matches = sorted([*matches, *(m for m in _DATE_RE.finditer(window) if _future_date(m.group(0), today))],
+                         key=lambda m: m.start())
+    for m in matches:  # finditer gives them by start already
         start, end = lo + m.start(), lo + m.end()
         if end <= anchor[0] or start >= anchor[1]:
             return start, end
@@ -283,10 +419,6 @@ def _weight(rule: ContextRule, ruleset: RuleSet, contains: Callable[[str], bool]
         # to the model: the finding stays, as information, below review.
         return min(_LOWERED, config.review_threshold - 1), f"(分类模型判断为公开文章的概率{1 - probability:.2f},已降低权重)"
     return None, ""
-
-
-def _rule_of(rule: ContextRule) -> Rule:
-    return Rule(rule.id, Category.SENSITIVE_MATTER, Severity.MEDIUM, rule.title, rule.reason)
 
 
 def build(config: Config, lexicon: Lexicon) -> DetectFn:
@@ -364,9 +496,13 @@ def build(config: Config, lexicon: Lexicon) -> DetectFn:
 
 
 def _declared_rules() -> tuple[Rule, ...]:
+    """The rules as declared, without compiling their patterns (that waits for build())."""
     try:
-        return tuple(_rule_of(r) for r in load_rules().rules)
-    except RuleFileError:
+        raw = _read(lexicon_dir() / RULES_FILE).get("rule", [])
+        if not all(r["id"].startswith("context.") for r in raw):
+            return ()
+        return tuple(Rule(r["id"], Category.SENSITIVE_MATTER, Severity.MEDIUM, r["title"], r["reason"]) for r in raw)
+    except (RuleFileError, KeyError, TypeError, AttributeError):
         return ()  # a broken file is reported when the detector is built
 
 
