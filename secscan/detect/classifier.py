@@ -133,17 +133,18 @@ class _Trie:
         """Occurrences ending in ``(lo, hi]``, ordered by end, then longest first."""
         depth, base, internal = self.depth, self.base, self.internal
         off = max(0, lo - depth + 1)
-        ranks = self.rank[np.frombuffer(text[off:hi].encode("utf-32-le", "surrogatepass"), dtype=np.uint32)]
+        # np.take, not fancy indexing: the same gather, about twice as fast on millions of indexes
+        ranks = np.take(self.rank, np.frombuffer(text[off:hi].encode("utf-32-le", "surrogatepass"), dtype=np.uint32))
         size = ranks.size
         # depths 1 and 2 at once: the node two characters below the root, from a dense pair table
         pair = ranks[:-1] * base + ranks[1:] if size > 1 else np.empty(0, dtype=np.int32)
-        node = self.pairs[pair]
-        starts = np.flatnonzero(node)
-        node = node[starts].astype(np.int64)
+        node = np.take(self.pairs, pair)
+        starts = np.flatnonzero(node != 0)
+        node = np.take(node, starts).astype(np.int64)
         keys: list[np.ndarray] = []
         features: list[np.ndarray] = []
         if self.singles.size:  # one-character features
-            feature = self.singles[ranks]
+            feature = np.take(self.singles, ranks)
             at = np.flatnonzero((feature >= 0) & (np.arange(size) + off >= lo))
             keys.append((at + off + 1) * (depth + 1) + (depth - 1))
             features.append(feature[at])
@@ -151,12 +152,12 @@ class _Trie:
             if d > 2:
                 keep = (node < internal) & (starts + d <= size)
                 starts = starts[keep]
-                node = self.child[node[keep] * base + ranks[starts + (d - 1)]]
+                node = np.take(self.child, node[keep] * base + np.take(ranks, starts + (d - 1)))
                 keep = node > 0
                 starts, node = starts[keep], node[keep]
                 if not starts.size:
                     break
-            feature = self.term[node]
+            feature = np.take(self.term, node)
             end = starts + (off + d)
             hit = (feature >= 0) & (end > lo)
             keys.append(end[hit] * (depth + 1) + (depth - d))  # by end, then longest first
