@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import platform
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -302,7 +302,8 @@ def _cache_path(expressions: list[bytes]) -> Path | None:
         xdg = os.environ.get("XDG_CACHE_HOME")
         base = (Path(xdg) if xdg else Path.home() / ".cache") / "secscan"
     digest = hashlib.sha256()
-    digest.update(f"{hyperscan.__version__}\0{platform.machine()}\0".encode())
+    machine = os.uname().machine if hasattr(os, "uname") else sys.platform  # `platform` costs ~10 ms to import
+    digest.update(f"{hyperscan.__version__}\0{machine}\0".encode())
     for expression in expressions:
         digest.update(expression + b"\0")
     return base / f"hyperscan-{digest.hexdigest()[:32]}.db"

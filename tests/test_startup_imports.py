@@ -88,3 +88,30 @@ def test_forked_extraction_preloads_every_extractor_in_the_parent() -> None:
     loaded = _loaded_after("from secscan.extract.isolate import _preload\n_preload()")
     assert {"secscan.extract.docx", "secscan.extract.xlsx", "secscan.extract.legacy", "secscan.extract.html",
             "secscan.extract.pdf_reader", "lxml.etree"} <= loaded
+
+
+def test_lazy_regex_is_the_compiled_pattern_once_used() -> None:
+    import re
+
+    from secscan.lazy import lazy_regex
+
+    rx = lazy_regex(r"(机密|秘密)★(\d+)年", re.I)
+    assert "search" not in vars(rx)  # nothing compiled yet
+    m = rx.search("标注为机密★10年的文件")
+    assert m is not None and m.group(2) == "10"
+    assert "search" in vars(rx)  # the compiled pattern's own method from now on
+    assert rx.sub("X", "秘密★5年") == "X" and rx.flags & re.I and rx.groups == 2
+    assert [x.span() for x in rx.finditer("机密★1年 秘密★2年")] == [(0, 5), (6, 11)]
+
+
+def test_a_plain_article_compiles_few_of_the_pii_and_credential_regexes() -> None:
+    loaded = subprocess.run([sys.executable, "-c", (
+        "from secscan.pipeline import Scanner\n"
+        "from secscan.detect import pii, credentials\n"
+        "from secscan.lazy import _LazyRegex\n"
+        f"Scanner().scan_path({str(SEED)!r})\n"
+        "lazy = [v for m in (pii, credentials) for v in vars(m).values() if isinstance(v, _LazyRegex)]\n"
+        "print(len(lazy), sum('search' in vars(v) for v in lazy))\n"
+    )], capture_output=True, text=True, check=True, cwd=ROOT).stdout.split()
+    total, compiled = int(loaded[0]), int(loaded[1])
+    assert total > 20 and compiled < total / 3, (total, compiled)

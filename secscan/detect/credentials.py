@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from secscan.detect.base import DetectFn, DetectorSpec, NormDocument, NormPart, Rule
 from secscan.detect.gaps import AsciiView, Gap, ascii_view, bounded, gaps_inside, split_at_gaps
+from secscan.lazy import lazy_regex
 from secscan.types import Category, Hit, PartKind, Severity
 
 if TYPE_CHECKING:
@@ -77,52 +78,52 @@ _PASSWORD_LABELS = ("密码", "口令", "password", "passwd", "pwd", "passcode")
 _LABEL = r"(?:密码|口令|(?<![A-Za-z])(?:password|passwd|pwd|passcode))"
 _VALUE = r"([!-~]{4,64})"
 _SEP = r"\s*(?:[::=]|为|是|\s+is\s+)\s*"
-_PASSWORD_RE = re.compile(rf"({_LABEL}){_SEP}{_VALUE}", re.I)
+_PASSWORD_RE = lazy_regex(rf"({_LABEL}){_SEP}{_VALUE}", re.I)
 _ACCOUNT = r"(?:账号|帐号|账户|帐户|用户名|用户|登录名|(?<![A-Za-z])(?:user(?:name)?|login|account))"
-_ACCOUNT_PASSWORD_RE = re.compile(rf"{_ACCOUNT}{_SEP}([!-~]{{2,64}}?)[,,;;、/|\s]*{_LABEL}{_SEP}{_VALUE}", re.I)
+_ACCOUNT_PASSWORD_RE = lazy_regex(rf"{_ACCOUNT}{_SEP}([!-~]{{2,64}}?)[,,;;、/|\s]*{_LABEL}{_SEP}{_VALUE}", re.I)
 # what both account-and-password patterns contain: a label with a value after it
-_LABEL_VALUE_RE = re.compile(rf"{_LABEL}{_SEP}[!-~]", re.I)
-_PAIR_LABEL_RE = re.compile(rf"{_ACCOUNT}(?:和|及|与|/|、)?{_LABEL}{_SEP}([!-~]{{2,64}})/([!-~]{{4,64}})", re.I)
-_PLACEHOLDER_RE = re.compile(
+_LABEL_VALUE_RE = lazy_regex(rf"{_LABEL}{_SEP}[!-~]", re.I)
+_PAIR_LABEL_RE = lazy_regex(rf"{_ACCOUNT}(?:和|及|与|/|、)?{_LABEL}{_SEP}([!-~]{{2,64}})/([!-~]{{4,64}})", re.I)
+_PLACEHOLDER_RE = lazy_regex(
     r"^(?:[*xX×●•·.\-_#?]+|[<{\[($%].*|null|none|empty|n/?a|"
     r"your_?password|password|passwd|yourpass\w*|123|todo|changeme)$",
     re.I,
 )
 _VALUE_TRIM = "。,,;;)）」』\"'”’.、"
 
-_PEM_RE = re.compile(r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----")
-_PEM_END_RE = re.compile(r"-----END [A-Z ]*PRIVATE KEY(?: BLOCK)?-----")
+_PEM_RE = lazy_regex(r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----")
+_PEM_END_RE = lazy_regex(r"-----END [A-Z ]*PRIVATE KEY(?: BLOCK)?-----")
 _TOKEN_SHAPES = (
-    (re.compile(r"LTAI[A-Za-z0-9]{12,20}"), "阿里云AccessKey"),
-    (re.compile(r"(?:AKIA|ASIA)[0-9A-Z]{16}"), "AWS访问密钥"),
-    (re.compile(r"AKID[A-Za-z0-9]{32}"), "腾讯云SecretId"),
-    (re.compile(r"sk-(?:proj-)?[A-Za-z0-9_-]{20,}"), "API密钥(sk-)"),
-    (re.compile(r"gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{22,}"), "GitHub令牌"),
-    (re.compile(r"AIza[0-9A-Za-z_-]{35}"), "Google API密钥"),
-    (re.compile(r"xox[abprs]-[A-Za-z0-9-]{10,}"), "Slack令牌"),
+    (lazy_regex(r"LTAI[A-Za-z0-9]{12,20}"), "阿里云AccessKey"),
+    (lazy_regex(r"(?:AKIA|ASIA)[0-9A-Z]{16}"), "AWS访问密钥"),
+    (lazy_regex(r"AKID[A-Za-z0-9]{32}"), "腾讯云SecretId"),
+    (lazy_regex(r"sk-(?:proj-)?[A-Za-z0-9_-]{20,}"), "API密钥(sk-)"),
+    (lazy_regex(r"gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{22,}"), "GitHub令牌"),
+    (lazy_regex(r"AIza[0-9A-Za-z_-]{35}"), "Google API密钥"),
+    (lazy_regex(r"xox[abprs]-[A-Za-z0-9-]{10,}"), "Slack令牌"),
 )
-_SECRET_VALUE_RE = re.compile(r"[:=]\s*[\"']?([A-Za-z0-9/+_\-]{16,128})")
+_SECRET_VALUE_RE = lazy_regex(r"[:=]\s*[\"']?([A-Za-z0-9/+_\-]{16,128})")
 _SECRET_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/+_-"
 _MIN_SECRET = 16
-_SECRET_LABEL_RE = re.compile(
+_SECRET_LABEL_RE = lazy_regex(
     r"(?<![A-Za-z])(?:access[_ ]?key[_ ]?(?:secret|id)|secret[_ ]?(?:access[_ ]?)?key|secret[_ ]?id|api[_-]?key|"
     r"api[_-]?secret|app[_-]?secret|client[_-]?secret|access[_-]?token|auth[_-]?token|token|ak|sk)[\"']?\s*\Z",
     re.I,
 )
-_JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
-_URI_RE = re.compile(
+_JWT_RE = lazy_regex(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
+_URI_RE = lazy_regex(
     r"(?<![A-Za-z])(?:mysql|mariadb|postgres(?:ql)?|mongodb(?:\+srv)?|rediss?|mssql|sqlserver|oracle|amqps?|"
     r"s?ftp|smb|ldaps?|jdbc:[a-z0-9]+(?::[a-z0-9]+)?)://([^\s:/@]+):([^\s@/]+)@[^\s/,;,;]+",
     re.I,
 )
-_JDBC_PARAM_RE = re.compile(r"jdbc:[a-z0-9]+:\S*?[?&;](?:password|pwd)=([^&;\s]+)", re.I)
-_ADO_RE = re.compile(r"(?:Server|Data Source|Host)=[^;\n]+;[^\n]*?(?:Password|Pwd)=([^;\n]+)", re.I)
+_JDBC_PARAM_RE = lazy_regex(r"jdbc:[a-z0-9]+:\S*?[?&;](?:password|pwd)=([^&;\s]+)", re.I)
+_ADO_RE = lazy_regex(r"(?:Server|Data Source|Host)=[^;\n]+;[^\n]*?(?:Password|Pwd)=([^;\n]+)", re.I)
 
-_IP_RUN_RE = re.compile(r"(?<![0-9.])[0-9][0-9./]*[0-9]")
+_IP_RUN_RE = lazy_regex(r"(?<![0-9.])[0-9][0-9./]*[0-9]")
 _IP_CHARS = "0123456789./"
 _MIN_IP_RUN = 5  # 1...2: the three dots an address needs
-_IP_RE = re.compile(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:/(\d{1,2}))?")
-_IP_CUE_RE = re.compile(r"内网|涉密网|涉密|服务器|网段|网关|子网|VLAN|vlan|专网|内部网|核心交换|交换机|防火墙|堡垒机|数据库|主机")
+_IP_RE = lazy_regex(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:/(\d{1,2}))?")
+_IP_CUE_RE = lazy_regex(r"内网|涉密网|涉密|服务器|网段|网关|子网|VLAN|vlan|专网|内部网|核心交换|交换机|防火墙|堡垒机|数据库|主机")
 _RFC1918 = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 _CLUSTER_GAP = 300
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -199,8 +200,8 @@ def _passwords(part: NormPart) -> Iterator[Hit]:
 
 # A table column of passwords: the header cell names it, the rows below hold the values.
 _TABLE_KINDS = frozenset({PartKind.TABLE, PartKind.SHEET, PartKind.HIDDEN_SHEET, PartKind.HIDDEN_CELLS})
-_PASSWORD_HEADER_RE = re.compile(r"(?:登录|初始|系统|用户|账户|帐户|账号|帐号)?(?:密码|口令)|password|passwd|pwd", re.I)
-_CELL_VALUE_RE = re.compile(r"[\x21-\x7e]{4,64}")
+_PASSWORD_HEADER_RE = lazy_regex(r"(?:登录|初始|系统|用户|账户|帐户|账号|帐号)?(?:密码|口令)|password|passwd|pwd", re.I)
+_CELL_VALUE_RE = lazy_regex(r"[\x21-\x7e]{4,64}")
 _MAX_COLUMN_HITS = 20
 
 

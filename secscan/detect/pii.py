@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from secscan.detect.base import DetectFn, DetectorSpec, NormDocument, NormPart, Rule
 from secscan.detect.checksums import birth_date, luhn_ok, resident_id_checksum_ok, uscc_ok
 from secscan.detect.gaps import Gap, ascii_view, bounded, finditer_at, gaps_inside, glued_after, glued_before
+from secscan.lazy import lazy_regex
 from secscan.resources import lexicon_dir
 from secscan.types import Category, Hit, Severity
 
@@ -125,15 +126,15 @@ def load_divisions() -> Divisions:
 
 # -- patterns ---------------------------------------------------------------------------
 # a run of digits, dashes between digits, and an ID number's final X
-_RUN_RE = re.compile(r"(?<![0-9])[0-9](?:[0-9]|-(?=[0-9]))*(?:[Xx](?![A-Za-z]))?")
+_RUN_RE = lazy_regex(r"(?<![0-9])[0-9](?:[0-9]|-(?=[0-9]))*(?:[Xx](?![A-Za-z]))?")
 _RUN_CHARS = "0123456789-Xx"
 _MIN_RUN = 11
-_MOBILE_RE = re.compile(r"1(?:3\d|4[5-9]|5[0-35-9]|6[2567]|7[0-8]|8\d|9[0-35-9])\d{8}")
+_MOBILE_RE = lazy_regex(r"1(?:3\d|4[5-9]|5[0-35-9]|6[2567]|7[0-8]|8\d|9[0-35-9])\d{8}")
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _ALNUM = "0123456789" + _LETTERS
-_PASSPORT_RE = re.compile(r"E\d{8}|E[A-HJ-NP-Z]\d{7}|G\d{8}|[DSP]E?\d{7}")
+_PASSPORT_RE = lazy_regex(r"E\d{8}|E[A-HJ-NP-Z]\d{7}|G\d{8}|[DSP]E?\d{7}")
 _PASSPORT_FIRST = "EGDSP"
-_PASSPORT_CUE_RE = re.compile(r"护照")
+_PASSPORT_CUE_RE = lazy_regex(r"护照")
 
 
 @dataclass(frozen=True)
@@ -149,12 +150,12 @@ class _Permit:
 
 
 _PERMITS = (
-    _Permit(re.compile(r"C[A-HJ-NP-Z0-9]\d{7}|W\d{8}"), "CW", ("港澳通行证", "往来港澳"), "往来港澳通行证"),
-    _Permit(re.compile(r"[TL]\d{8}"), "TL", ("台湾通行证", "往来台湾"), "往来台湾通行证"),
-    _Permit(re.compile(r"[HM]\d{8}(?:\d{2})?"), "HM", ("回乡证", "来往内地通行证"), "港澳居民来往内地通行证"),
-    _Permit(re.compile(r"\d{8}(?:\d{2})?"), None, ("台胞证", "来往大陆通行证"), "台湾居民来往大陆通行证"),
+    _Permit(lazy_regex(r"C[A-HJ-NP-Z0-9]\d{7}|W\d{8}"), "CW", ("港澳通行证", "往来港澳"), "往来港澳通行证"),
+    _Permit(lazy_regex(r"[TL]\d{8}"), "TL", ("台湾通行证", "往来台湾"), "往来台湾通行证"),
+    _Permit(lazy_regex(r"[HM]\d{8}(?:\d{2})?"), "HM", ("回乡证", "来往内地通行证"), "港澳居民来往内地通行证"),
+    _Permit(lazy_regex(r"\d{8}(?:\d{2})?"), None, ("台胞证", "来往大陆通行证"), "台湾居民来往大陆通行证"),
 )
-_EMAIL_RE = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+_EMAIL_RE = lazy_regex(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _EMAIL_CHARS = _LETTERS + "0123456789._%+-@"
 _MIN_EMAIL = 6  # a@b.cn
 _WEBMAIL = frozenset(
@@ -162,38 +163,38 @@ _WEBMAIL = frozenset(
     "139.com 189.cn wo.cn aliyun.com tom.com 21cn.com gmail.com hotmail.com outlook.com live.com "
     "msn.com yahoo.com icloud.com me.com".split()
 )
-_ID15_CUE_RE = re.compile(r"身份证|身份号码|证件号")
-_USCC_CUE_RE = re.compile(r"信用代码|社会信用|纳税人识别号|税号")
+_ID15_CUE_RE = lazy_regex(r"身份证|身份号码|证件号")
+_USCC_CUE_RE = lazy_regex(r"信用代码|社会信用|纳税人识别号|税号")
 # a label saying the number is the office's: 咨询电话:, 监督电话:, 联系方式:, 热线 …
-_PHONE_LABEL_RE = re.compile(
+_PHONE_LABEL_RE = lazy_regex(
     r"(?:(?:咨询|联系|监督|举报|投诉|服务|受理|报名|办公|值班|预约|求助|救助|公开)?(?:电话|热线|专线)(?:号码)?|联系方式|咨询)[::]?$"
 )
 # an office hotline earlier on the same line: 监督电话:0376-12380  手机:138…
-_OFFICE_LINE_RE = re.compile(r"(?:咨询|监督|举报|投诉|服务|受理|值班)(?:电话|热线)")
-_EMAIL_LABEL_RE = re.compile(r"(?:邮箱|信箱|邮件|e-?mail)(?:地址)?[::]?$", re.I)
+_OFFICE_LINE_RE = lazy_regex(r"(?:咨询|监督|举报|投诉|服务|受理|值班)(?:电话|热线)")
+_EMAIL_LABEL_RE = lazy_regex(r"(?:邮箱|信箱|邮件|e-?mail)(?:地址)?[::]?$", re.I)
 # words that make the number a person's even under an office-style label
-_PERSON_CUE_RE = re.compile(
+_PERSON_CUE_RE = lazy_regex(
     r"姓名|本人|户主|家属|亲属|申请人|当事人|信访人|上访人|举报人|投诉人|患者|病人|学生|家长|监护人|"
     r"被执行人|嫌疑人|村民|居民|困难户|低保户|贫困户|受助人|救助对象|老人|个人手机|私人"
 )
 # documents meant for the public: an office's contact number in them is published on purpose
-_PUBLIC_DOC_RE = re.compile(r"公告|公示|通告|启事|通知|告知书|须知|指南|简章|主动公开|此件公开发布|公开征求|征求意见")
+_PUBLIC_DOC_RE = lazy_regex(r"公告|公示|通告|启事|通知|告知书|须知|指南|简章|主动公开|此件公开发布|公开征求|征求意见")
 
 # -- lists of people --------------------------------------------------------------------
 _COLUMN_KINDS = (
-    ("住址", re.compile(r"住址|地址|居住地|住所")),
-    ("电话", re.compile(r"电话|手机|联系方式")),
-    ("身份证号", re.compile(r"身份证|身份号码|证件号")),
-    ("银行账号", re.compile(r"银行卡|银行账|账号|卡号")),
-    ("护照", re.compile(r"护照")),
-    ("通行证", re.compile(r"通行证|回乡证|台胞证")),
+    ("住址", lazy_regex(r"住址|地址|居住地|住所")),
+    ("电话", lazy_regex(r"电话|手机|联系方式")),
+    ("身份证号", lazy_regex(r"身份证|身份号码|证件号")),
+    ("银行账号", lazy_regex(r"银行卡|银行账|账号|卡号")),
+    ("护照", lazy_regex(r"护照")),
+    ("通行证", lazy_regex(r"通行证|回乡证|台胞证")),
 )
-_HEADER_CELL_RE = re.compile(
+_HEADER_CELL_RE = lazy_regex(
     r"序号|编号|姓名|性别|年龄|出生年月|出生日期|民族|籍贯|家庭住址|现住址|户籍地址|居住地址|住址|地址|"
     r"联系电话|电话|手机|手机号码|联系方式|身份证号码?|公民身份号码|证件号码|银行卡号|银行账号|开户行|账号|"
     r"护照号码?|通行证号码?|工作单位|单位|职务|备注|所在村|村组|困难类型|诉求|事由|金额|家庭人口|人口数|信访事项"
 )
-_EVIDENCE_RE = re.compile(r"\d{7,}|村|组|路|街|巷|号|栋|室|小区|社区|@")
+_EVIDENCE_RE = lazy_regex(r"\d{7,}|村|组|路|街|巷|号|栋|室|小区|社区|@")
 _MAX_CELL = 60
 _MAX_ROW = 200
 
