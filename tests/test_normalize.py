@@ -59,6 +59,12 @@ def test_fast_noise_scan_equals_the_full_regex(text: str) -> None:
     assert normalize(text) == _reference(text)
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=ALPHABET, min_size=fold_mod._NUMPY_FOLD_MIN_CHARS, max_size=150))
+def test_mid_length_text_folded_with_numpy_equals_the_full_regex(text: str) -> None:
+    assert normalize(text) == _reference(text)
+
+
 @settings(max_examples=20, deadline=None)
 @given(st.text(alphabet=ALPHABET, min_size=1, max_size=40))
 def test_numpy_path_equals_translate_on_long_text(piece: str) -> None:
