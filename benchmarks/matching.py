@@ -34,6 +34,7 @@ from pathlib import Path
 import psutil
 
 from benchmarks.corpus import lexicon_entries, make_text, text_document
+from benchmarks.stages import stage_rows
 from secscan.detect.lexicon import finding_candidates
 from secscan.lexicon import Lexicon
 from secscan.matcher import available_engines, build_matcher
@@ -280,6 +281,7 @@ def end_to_end(args: argparse.Namespace) -> dict:
         capture_output=True, text=True, env=env, check=False,
     )
     out["cold_start_import_and_build_s"] = float(cold.stdout.strip() or "nan")
+    out["stages"] = stage_rows(txt, args.e2e_runs)
     return out
 
 
@@ -349,6 +351,10 @@ def render(results: dict) -> str:
             lines.append(f"| {name} | {v['median']:.3f} | {v['min']:.3f}–{v['max']:.3f} |")
     lines.append(f"\nsecscan is **{e2e['speedup']:.2f}×** faster than the script (target ≥ 3×); "
                  f"cold start (import + build): {e2e['cold_start_import_and_build_s']:.3f} s")
+    lines.append("\nWhere the scan's time goes (`benchmarks/stages.py`, in-process, a fresh document per run):\n")
+    lines.append("| stage | ms |")
+    lines.append("|---|---:|")
+    lines.extend(f"| {name} | {seconds * 1000:.1f} |" for name, seconds in e2e["stages"])
     return "\n".join(lines)
 
 

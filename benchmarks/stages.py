@@ -31,20 +31,10 @@ def startup_seconds() -> float:
     return float(out.stdout.strip())
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.stages", description=__doc__.split("\n")[0])
-    parser.add_argument("file", nargs="?", type=Path)
-    parser.add_argument("--runs", type=int, default=3)
-    args = parser.parse_args(argv)
-    path = args.file
-    if path is None:
-        from benchmarks.corpus import make_text
-
-        path = Path(tempfile.mkdtemp(prefix="secscan-stages-")) / "ten_mb.txt"
-        path.write_text(make_text(10 * MB, seed=10), encoding="utf-8")
-
+def stage_rows(path: Path, runs: int) -> list[tuple[str, float]]:
+    """(stage, median seconds) for scanning ``path``, start-up first."""
     startup_seconds()  # writes the byte code and the automaton caches
-    startup = statistics.median(startup_seconds() for _ in range(args.runs))
+    startup = statistics.median(startup_seconds() for _ in range(runs))
     rows: list[tuple[str, float]] = [("start-up (fresh process: import + build)", startup)]
     from secscan.allowlist import allow
     from secscan.detect import DETECTORS
@@ -68,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         labels[key] = label or key
         return result
 
-    for run in range(args.runs):
+    for run in range(runs):
         raw = data + f"\n{run}".encode()
         doc = clock("extract", lambda raw=raw: extract_bytes(raw, path.name, scanner._limits()))
         norm = clock("normalize + lexicon automaton", lambda doc=doc: normalize_document(doc, built.lexicon))
@@ -86,8 +76,23 @@ def main(argv: list[str] | None = None) -> int:
     for key, values in times.items():
         rows.append((labels[key], statistics.median(values)))
 
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.stages", description=__doc__.split("\n")[0])
+    parser.add_argument("file", nargs="?", type=Path)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args(argv)
+    path = args.file
+    if path is None:
+        from benchmarks.corpus import make_text
+
+        path = Path(tempfile.mkdtemp(prefix="secscan-stages-")) / "ten_mb.txt"
+        path.write_text(make_text(10 * MB, seed=10), encoding="utf-8")
+    rows = stage_rows(path, args.runs)
     width = max(len(name) for name, _ in rows)
-    print(f"{path} ({len(data) / MB:.1f} MB); engine {scanner.matcher_engine}; medians of {args.runs}")
+    print(f"{path} ({path.stat().st_size / MB:.1f} MB); medians of {args.runs}")
     for name, seconds in rows:
         print(f"{name:<{width}}  {seconds * 1000:8.1f} ms")
     return 0
