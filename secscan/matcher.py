@@ -36,6 +36,8 @@ from typing import Protocol
 
 import numpy as np
 
+from secscan.arrays import in_sorted
+
 ENGINES = ("hyperscan", "ahocorasick_rs", "pyahocorasick")
 ENV_ENGINE = "SECSCAN_MATCHER"
 _SENTINEL = "\x00"  # pyahocorasick 2.x can drop a match ending at the very end (issue #133)
@@ -152,7 +154,7 @@ def _units_to_chars(text: str, units: np.ndarray, words: np.ndarray) -> tuple[np
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     astral = np.flatnonzero(codes > 0xFFFF)
     astral_units = astral + np.arange(len(astral))  # unit offset of each such character
-    inside = np.isin(units, astral_units + 1)
+    inside = in_sorted(units, astral_units + 1)
     units, words = units[~inside], words[~inside]
     return units - np.searchsorted(astral_units, units, side="left"), words
 
@@ -257,8 +259,8 @@ class HyperscanMatcher(_Utf16Engine):
         self._local = threading.local()
         data = "\n".join(self._terms.words).encode("utf-16-le", "surrogatepass")
         _starts, words = self._scan_bytes(data)
-        seen = np.unique(words)
-        if len(seen) != len(self._terms.words) or (len(seen) and seen[-1] >= len(self._terms.words)):
+        counts = np.bincount(words, minlength=len(self._terms.words))
+        if len(counts) != len(self._terms.words) or not counts.all():  # a pattern not ours, or one missing
             return None
         return db
 

@@ -20,7 +20,8 @@ SEED = next((ROOT / "tests" / "fixtures" / "seeds").glob("*.txt"))
 HEAVY = ("lxml", "pdfminer", "olefile", "charset_normalizer", "cssselect", "tinycss2", "rich", "zipfile",
          "email", "secscan.extract.html", "secscan.extract.docx", "secscan.extract.ooxml",
          "secscan.extract.legacy", "secscan.extract.pdf", "secscan.report.text", "secscan.report.html",
-         "secscan.serve", "secscan.audit", "secscan.train_cli", "secscan.baseline")
+         "secscan.serve", "secscan.audit", "secscan.train_cli", "secscan.baseline",
+         "numpy.ma")  # np.unique/isin load numpy.ma (~15 ms): secscan.arrays does without
 
 
 def _loaded_after(code: str) -> set[str]:
@@ -115,3 +116,15 @@ def test_a_plain_article_compiles_few_of_the_pii_and_credential_regexes() -> Non
     )], capture_output=True, text=True, check=True, cwd=ROOT).stdout.split()
     total, compiled = int(loaded[0]), int(loaded[1])
     assert total > 20 and compiled < total / 3, (total, compiled)
+
+
+def test_in_sorted_is_isin_for_a_sorted_array() -> None:
+    import numpy as np
+
+    from secscan.arrays import in_sorted
+
+    rng = np.random.default_rng(3)
+    for size in (0, 1, 7, 200):
+        haystack = np.sort(rng.choice(500, size=size, replace=False))
+        values = rng.integers(-5, 510, size=300)
+        assert in_sorted(values, haystack).tolist() == np.isin(values, haystack).tolist()

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from secscan.arrays import in_sorted
 from secscan.detect.base import DetectorSpec, LexMatch, NormDocument, NormPart, Rule
 from secscan.detect.lexicon import MAX_MARKING_LINE, in_head
 from secscan.types import Category, Hit, Severity
@@ -157,10 +158,10 @@ def _candidates(part: NormPart) -> tuple[LexMatch, ...]:
     field_rows = part.rows("rule", "marking.field")
     if len(level_rows):
         found = part.found
-        starred = np.isin(found.ends[level_rows], _positions_of(part.text, "★"))
+        starred = in_sorted(found.ends[level_rows], _positions_of(part.text, "★"))
         short = part.line_lengths(found.starts[level_rows]) <= MAX_MARKING_LINE
         level_rows = level_rows[starred | short]
-    return part.lex_matches(np.union1d(level_rows, field_rows))
+    return part.lex_matches(np.sort(np.concatenate((level_rows, field_rows))))  # different entries: disjoint
 
 
 def _positions_of(text: str, char: str) -> np.ndarray:
