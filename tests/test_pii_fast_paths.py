@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from secscan.config import Config
-from secscan.detect import credentials, pii
+from secscan.detect import credentials, gaps, pii
 from secscan.detect.gaps import ascii_view, finditer_at
 from secscan.lexicon import load_lexicon
 from secscan.pipeline import normalize_document
@@ -36,9 +36,11 @@ def spans(matches: Iterator[re.Match[str]]) -> list[tuple[int, int]]:
     return [m.span() for m in matches]
 
 
-def test_ascii_view_equals_scanning_the_text() -> None:
+@pytest.mark.parametrize("small_text", [gaps.SMALL_TEXT, 0], ids=["regex path", "numpy path"])
+def test_ascii_view_equals_scanning_the_text(small_text: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gaps, "SMALL_TEXT", small_text)
     for text in random_texts(1500, 1):
-        view = ascii_view(text)
+        view = gaps.AsciiView(text)
         assert view.positions("@X") == [i for i, c in enumerate(text) if c in "@X"]
         assert view.stretches("0123456789-", 3) == spans(re.finditer(r"[0-9-]{3,}", text))
         lowered = credentials._lower(text)
@@ -46,7 +48,10 @@ def test_ascii_view_equals_scanning_the_text() -> None:
         assert list(view.spans(credentials._JWT_RE)) == spans(credentials._JWT_RE.finditer(text))
 
 
-def test_windowed_scans_equal_finditer_over_the_text() -> None:
+@pytest.mark.parametrize("small_text", [gaps.SMALL_TEXT, 0], ids=["regex path", "numpy path"])
+def test_windowed_scans_equal_finditer_over_the_text(small_text: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gaps, "SMALL_TEXT", small_text)
+    ascii_view.cache_clear()
     for text in random_texts(3000, 2):
         assert spans(pii._long_runs(text)) == [sp for sp in spans(pii._RUN_RE.finditer(text)) if sp[1] - sp[0] >= 11]
         assert spans(pii._email_matches(text)) == spans(pii._EMAIL_RE.finditer(text))

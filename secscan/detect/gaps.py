@@ -97,24 +97,47 @@ class _Projection:
     where: np.ndarray  # text offset of each character of ``chars`` (-1: a separator)
 
 
+# Below this length a character-class regex over the text beats numpy's fixed costs
+# (a 2 KB web page part: ~3 µs against ~40 µs).
+SMALL_TEXT = 2048
+
+
 @dataclass(frozen=True, eq=False)
 class AsciiView:
     """Where a text's ASCII characters are, and which they are.
 
     Numbers, addresses, keys and e-mail addresses are ASCII; in Chinese prose they are a
     few percent of the characters.  Selecting them with numpy finds the places worth a
-    full check without a regex stepping through every CJK character.
+    full check without a regex stepping through every CJK character; in a short text a
+    character-class regex over the text finds the same, sooner.
     """
 
-    where: np.ndarray  # offsets of the ASCII characters, ascending
-    codes: np.ndarray  # their code points, uint8
+    text: str
+
+    @functools.cached_property
+    def where(self) -> np.ndarray:
+        """Offsets of the ASCII characters, ascending."""
+        return np.flatnonzero(self._codes < 128)
+
+    @functools.cached_property
+    def codes(self) -> np.ndarray:
+        """Their code points, uint8."""
+        return self._codes[self.where].astype(np.uint8)
+
+    @property
+    def _codes(self) -> np.ndarray:
+        return np.frombuffer(self.text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
     def positions(self, chars: str) -> list[int]:
         """Text offsets of every character of ``chars`` (ASCII), in order."""
+        if len(self.text) < SMALL_TEXT:
+            return [m.start() for m in _char_class(chars, None).finditer(self.text)]
         return self.where[_table(chars)[self.codes]].tolist()
 
     def stretches(self, chars: str, min_len: int) -> list[tuple[int, int]]:
         """Maximal ``[start, end)`` of the text made only of ``chars`` (ASCII), ``min_len`` or longer."""
+        if len(self.text) < SMALL_TEXT:
+            return [m.span() for m in _char_class(chars, min_len).finditer(self.text)]
         at = self.where[_table(chars)[self.codes]]
         if not at.size:
             return []
@@ -159,20 +182,30 @@ class AsciiView:
             yield first, first + m.end() - m.start()
 
 
-@functools.cache
-def _table(chars: str) -> np.ndarray:
+def _check_ascii(chars: str) -> None:
     if not chars.isascii() or "\x00" in chars:
         raise ValueError("ASCII characters other than NUL only")
+
+
+@functools.cache
+def _table(chars: str) -> np.ndarray:
+    _check_ascii(chars)
     table = np.zeros(128, dtype=bool)
     table[[ord(c) for c in chars]] = True
     return table
 
 
+@functools.cache
+def _char_class(chars: str, min_len: int | None) -> re.Pattern[str]:
+    """``[chars]{min_len,}``: its matches are the maximal runs of ``chars`` that long;
+    ``[chars]`` (each character on its own) when ``min_len`` is None."""
+    _check_ascii(chars)
+    return re.compile(f"[{re.escape(chars)}]" + ("" if min_len is None else f"{{{min_len},}}"))
+
+
 @functools.lru_cache(maxsize=4)  # the part the detectors are looking at, shared between them
 def ascii_view(text: str) -> AsciiView:
-    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    where = np.flatnonzero(codes < 128)
-    return AsciiView(where, codes[where].astype(np.uint8))
+    return AsciiView(text)
 
 
 def finditer_at(rx: re.Pattern[str], text: str, starts: Iterable[int]) -> Iterator[re.Match[str]]:
