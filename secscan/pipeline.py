@@ -187,16 +187,16 @@ def normalize_document(doc: Document, lexicon: Lexicon) -> NormDocument:
 def merge_overlaps(hits: list[Hit]) -> list[Hit]:
     """One finding per place: a hit inside another of the same rule family is dropped."""
     ordered = sorted(hits, key=lambda h: (h.part, h.start, -(h.end - h.start), h.rule))
-    kept: list[Hit] = []
+    kept: list[tuple[Hit, str]] = []
     for hit in ordered:
         family = hit.rule.split(".", 1)[0]
         if any(
-            k.part == hit.part and k.start <= hit.start and hit.end <= k.end and k.rule.split(".", 1)[0] == family
-            for k in kept[-8:]
+            k.part == hit.part and k.start <= hit.start and hit.end <= k.end and k_family == family
+            for k, k_family in kept[-8:]
         ):
             continue
-        kept.append(hit)
-    return kept
+        kept.append((hit, family))
+    return [hit for hit, _ in kept]
 
 
 def _location(part: Part, start: int) -> Location:

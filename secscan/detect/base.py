@@ -161,7 +161,12 @@ def newlines_before(text: str, pos: int) -> int:
     """
     if pos < _LONG_TEXT:
         return text.count("\n", 0, pos)
-    return int(np.searchsorted(_newline_offsets(text), pos))
+    return bisect.bisect_left(_newline_list(text), pos)  # C bisection on a list: no numpy call per finding
+
+
+@functools.lru_cache(maxsize=2)
+def _newline_list(text: str) -> list[int]:
+    return _newline_offsets(text).tolist()
 
 
 @functools.lru_cache(maxsize=4)  # the parts being detected or placed
