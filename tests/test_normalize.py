@@ -86,6 +86,19 @@ def test_class_codes_are_the_regex_class(body: str) -> None:
     assert sorted(fold_mod._class_codes(body).tolist()) == [c for c in range(0x10000) if pattern.match(chr(c))]
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=ALPHABET + "\n\n\n", max_size=80), st.integers(min_value=0, max_value=12))
+def test_chunked_vectorized_path_equals_the_full_regex(text: str, chunk: int) -> None:
+    # chunks of a few characters: every boundary case (a run before or after a chunk's
+    # newline, a space between Latin letters near one) is met on small texts
+    original = fold_mod._CHUNK_CHARS
+    fold_mod._CHUNK_CHARS = chunk
+    try:
+        assert fold_mod._normalize_long(text) == _reference(text)
+    finally:
+        fold_mod._CHUNK_CHARS = original
+
+
 def test_vectorized_path_with_many_deletion_runs() -> None:
     text = "机 密 ★ 1 0 年 pass word a\u200bb " * 500
     assert normalize(text) == _reference(text)

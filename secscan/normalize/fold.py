@@ -186,18 +186,46 @@ def _normalize_short(text: str) -> tuple[str, OffsetMap]:
 
 
 def _normalize_long(text: str) -> tuple[str, OffsetMap]:
-    """The same rule, vectorized: one table lookup folds every character and marks noise.
+    """The same rule, vectorized, one chunk of about a million characters at a time.
+
+    A chunk ends after a newline: a newline is neither noise nor a Latin letter, so no
+    run of noise, and no decision about one, crosses a chunk boundary.  Chunks keep the
+    temporary arrays in cache (a 100 MB text folded in one piece spends more time
+    allocating and faulting in its arrays than folding them).
+    """
+    pieces: list[str] = []
+    all_starts: list[np.ndarray] = []
+    all_ends: list[np.ndarray] = []
+    lo = 0
+    while lo < len(text):
+        hi = text.find("\n", lo + _CHUNK_CHARS) + 1 or len(text)
+        folded, starts, ends = _fold_chunk(text[lo:hi])
+        pieces.append(folded)
+        if len(starts):
+            all_starts.append(starts + lo)
+            all_ends.append(ends + lo)
+        lo = hi
+    offsets = OffsetMap.from_arrays(np.concatenate(all_starts), np.concatenate(all_ends)) if all_starts else OffsetMap()
+    return pieces[0] if len(pieces) == 1 else "".join(pieces), offsets
+
+
+_CHUNK_CHARS = 1 << 20
+
+
+def _fold_chunk(text: str) -> tuple[str, np.ndarray, np.ndarray]:
+    """One table lookup folds every character and marks noise; then the noise runs go.
 
     What NOISE_RE deletes, worked out for a maximal run of noise characters: all of it,
     except one single space between two Latin letters (``pass word``).  A zero-width
     character alone between Latin letters goes; a run of two or more goes entirely.
+    Returns the folded text and the deleted runs (starts, ends).
     """
     lut, latin = _noise_lut()
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     folded = np.take(lut, codes)
     noise = np.flatnonzero(folded >= _NOISE_SPACE)
     if not len(noise):
-        return folded.tobytes().decode("utf-32-le", "surrogatepass"), OffsetMap()
+        return folded.tobytes().decode("utf-32-le", "surrogatepass"), _NO_RUNS, _NO_RUNS
     size = len(codes)
     breaks = np.flatnonzero(np.diff(noise) != 1)
     starts = noise[np.concatenate(([0], breaks + 1))]
@@ -220,7 +248,10 @@ def _normalize_long(text: str) -> tuple[str, OffsetMap]:
         else:
             keep[np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())] = False
         folded = folded[keep]
-    return folded.tobytes().decode("utf-32-le", "surrogatepass"), OffsetMap.from_arrays(starts, ends)
+    return folded.tobytes().decode("utf-32-le", "surrogatepass"), starts, ends
+
+
+_NO_RUNS = np.zeros(0, dtype=np.int64)
 
 
 def normalize(text: str) -> tuple[str, OffsetMap]:
