@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import random
 import re
 
+import numpy as np
 import pytest
 
 from secscan.config import Config
-from secscan.detect.context import Group, RuleFileError, _signal_near, load_rules, parse_rules
+from secscan.detect.context import Alternative, Group, RuleFileError, _signal_near, load_rules, parse_rules
 from secscan.pipeline import Scanner
+from secscan.resources import lexicon_dir
 from secscan.types import Category, Verdict
 
 RULES_ONLY = Config(today="2026-11-23", use_model=False)
@@ -152,44 +157,95 @@ def test_bad_rule_files_are_refused(data: dict, message: str) -> None:
         parse_rules(data)
 
 
-def test_prefilter_never_changes_a_window_result() -> None:
-    """The prefilter only skips windows where the exact regex finds nothing (random windows)."""
-    import dataclasses
-    import datetime as dt
-    import random
+_SAMPLE = ("信访人:王小明 13912345678 幸福路12号 3号楼2单元 王某某 张三、李四(处长)、王五 412室 东侧 "
+           "地下一层 副局长 0571-1234567 某村3组 阳光小区 涉密人员名单如下,会议在五楼召开。") * 4
 
-    text = ("信访人:王小明 13912345678 幸福路12号 3号楼2单元 王某某 张三、李四(处长)、王五 412室 东侧 "
-            "地下一层 副局长 0571-1234567 某村3组 阳光小区 涉密人员名单如下,会议在五楼召开。") * 4
-    rng = random.Random(7)
-    groups = [g for r in load_rules().rules for g in r.groups if g.prefilter is not None]
+
+def _random_windows(text: str, n: int, seed: int = 7) -> list[tuple[int, int, tuple[int, int]]]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        lo = rng.randrange(len(text) - 1)
+        hi = rng.randrange(lo + 1, min(len(text), lo + 200) + 1)
+        a = rng.randrange(lo, hi)
+        out.append((lo, hi, (a, a + rng.randrange(3))))
+    return out
+
+
+def _pattern_groups() -> list[Group]:
+    return [g for r in load_rules().rules for g in r.groups if not g.literals]
+
+
+def test_prefilter_and_split_alternation_never_change_a_window_result() -> None:
+    """Alternatives tried apart, with their prefilters, find what the one joined regex finds."""
+    groups = [g for g in _pattern_groups() if any(a.prefilter is not None for a in g.alternatives)]
     assert len(groups) >= 4
     for group in groups:
-        exact = dataclasses.replace(group, prefilter=None)
-        for _ in range(300):
-            lo = rng.randrange(len(text) - 1)
-            hi = rng.randrange(lo + 1, min(len(text), lo + 200) + 1)
-            a = rng.randrange(lo, hi)
-            args = (text, lo, hi, dt.date(2026, 1, 1), (a, a + rng.randrange(3)))
-            assert _signal_near(group, *args) == _signal_near(exact, *args)
+        joined = dataclasses.replace(group, alternatives=(Alternative(group.regex),) if group.regex else ())
+        for lo, hi, anchor in _random_windows(_SAMPLE, 300):
+            args = (_SAMPLE, lo, hi, dt.date(2026, 1, 1), anchor)
+            assert _signal_near(group, *args) == _signal_near(joined, *args)
+
+
+def test_window_filter_keeps_every_window_with_a_signal() -> None:
+    """_may_hold only closes windows where _signal_near finds nothing (keys and stretched prefilters)."""
+    from secscan.detect.context import _may_hold, _TermIndex
+
+    ruleset = load_rules()
+    index = _TermIndex.build(ruleset)
+    text = _SAMPLE + "。" * 300 + _SAMPLE.replace("室", "")  # stretches apart, and a key missing in some
+    terms = index.scan(text)
+    windows = sorted(_random_windows(text, 400, seed=3))
+    lows = np.array([w[0] for w in windows])
+    highs = np.array([w[1] for w in windows])
+    kept_some = closed_some = False
+    for group in _pattern_groups():
+        kept = _may_hold(group, text, lows, highs, np.ones(len(windows), dtype=bool),
+                         lambda keys: terms.occurrences(index.id_set(keys)).starts)
+        for (lo, hi, anchor), keep in zip(windows, kept.tolist(), strict=True):
+            found = _signal_near(group, text, lo, hi, dt.date(2026, 1, 1), anchor)
+            assert keep or found is None, (group.regex.pattern if group.regex else "", lo, hi)
+            kept_some |= keep
+            closed_some |= not keep
+    assert kept_some and closed_some
 
 
 def test_prefilter_spares_the_pattern_regexes_in_windows_without_signals() -> None:
     """Work guard: anchors in a plain article run no pattern regex at all."""
-    import datetime as dt
-
     text = "保密要害部门的管理要求严格执行规定。涉密人员应当遵守保密纪律。" * 20
-    groups = [g for r in load_rules().rules for g in r.groups if g.prefilter is not None and not g.future_date]
     calls = 0
+
+    class Counting:
+        def __init__(self, regex: re.Pattern[str]) -> None:
+            self.regex = regex
+            self.pattern = regex.pattern
+
+        def finditer(self, window: str):
+            nonlocal calls
+            calls += 1
+            return self.regex.finditer(window)
+
+        def search(self, window: str, pos: int = 0):
+            nonlocal calls
+            calls += 1
+            return self.regex.search(window, pos)
+
+    groups = [g for g in _pattern_groups() if all(a.prefilter is not None for a in g.alternatives) and not g.future_date]
+    assert groups
     for group in groups:
-        class Counting:
-            pattern = group.regex.pattern
-
-            def finditer(self, window: str, _regex: re.Pattern[str] = group.regex):  # type: ignore[misc]
-                nonlocal calls
-                calls += 1
-                return _regex.finditer(window)
-
-        counted = Group(Counting(), group.future_date, group.document_scope, group.literals, group.prefilter)  # type: ignore[arg-type]
+        counted = dataclasses.replace(group, alternatives=tuple(
+            dataclasses.replace(a, regex=Counting(a.regex)) for a in group.alternatives))  # type: ignore[arg-type]
         for lo in range(0, len(text) - 100, 37):
             assert _signal_near(counted, text, lo, lo + 100, dt.date(2026, 1, 1)) is None
     assert calls == 0
+
+
+def test_each_named_pattern_is_compiled_once() -> None:
+    """Build guard: groups share the compiled pattern instead of recompiling it in an alternation."""
+    rules = parse_rules(__import__("tomllib").loads((lexicon_dir() / "context_rules.toml").read_text(encoding="utf-8")))
+    regexes = [a.regex for r in rules.rules for g in r.groups for a in g.alternatives]
+    by_pattern: dict[str, set[int]] = {}
+    for regex in regexes:
+        by_pattern.setdefault(regex.pattern, set()).add(id(regex))
+    assert all(len(ids) == 1 for ids in by_pattern.values())
+    assert len(regexes) > len(by_pattern)  # labelled_name is named by three rules

@@ -140,6 +140,10 @@ def test_context_scans_each_part_once_and_keeps_regexes_for_patterns(monkeypatch
                 finds.append(len(text))
                 return matcher.find(text)
 
+            def find_arrays(self, text: str):
+                finds.append(len(text))
+                return matcher.find_arrays(text)
+
         return Counting()
 
     def counting_near(group, *args, **kwargs):

@@ -26,11 +26,13 @@ from re import _compiler as _sre_compiler
 from re import _constants as _sc
 from re import _parser as _sre_parser
 
+import numpy as np
+
 from secscan.config import Config
 from secscan.detect import classifier
 from secscan.detect.base import DetectFn, DetectorSpec, NormDocument, NormPart, Rule
 from secscan.lexicon import Lexicon
-from secscan.matcher import Matcher, build_matcher
+from secscan.matcher import MatchArrays, Matcher, build_matcher
 from secscan.normalize import fold_term
 from secscan.resources import lexicon_dir
 from secscan.types import Category, Hit, Severity
@@ -50,15 +52,35 @@ class RuleFileError(ValueError):
 
 
 @dataclass(frozen=True)
-class Group:
-    """One required signal: any of its terms or patterns, near the anchor or in the document."""
+class Alternative:
+    """One branch of a group's alternation (a named pattern, or the group's plain terms)."""
 
-    regex: re.Pattern[str] | None
+    regex: re.Pattern[str]
+    # Regexes of which one matches inside every match of ``regex`` (see _prefilter); None: no test.
+    prefilter: tuple[re.Pattern[str], ...] | None = None
+    keys: tuple[str, ...] | None = None  # strings of which one occurs inside every match; None: unknown
+
+
+@dataclass(frozen=True)
+class Group:
+    """One required signal: any of its terms or patterns, near the anchor or in the document.
+
+    The alternatives are kept apart, in declared order, rather than joined into one regex:
+    each named pattern is compiled once for the whole rule set (its CJK ranges cost re
+    milliseconds each), and a window tries only the alternatives its prefilter leaves.
+    """
+
+    alternatives: tuple[Alternative, ...]
     future_date: bool
     document_scope: bool
     literals: tuple[str, ...] = ()  # folded plain terms, when the group has nothing else
-    # Regexes of which one matches inside every match of ``regex`` (see _prefilter); None: no test.
-    prefilter: tuple[re.Pattern[str], ...] | None = None
+
+    @functools.cached_property
+    def regex(self) -> re.Pattern[str] | None:
+        """The group as the one alternation it stands for (for tests and diagnostics)."""
+        if len(self.alternatives) <= 1:
+            return self.alternatives[0].regex if self.alternatives else None
+        return re.compile("|".join(f"(?:{a.regex.pattern})" for a in self.alternatives))
 
 
 _CJK = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF))
@@ -183,26 +205,44 @@ class RuleSet:
     signals: dict[str, tuple[str, ...]]
 
 
-def _prefilter(regex: re.Pattern[str]) -> tuple[re.Pattern[str], ...] | None:
-    """Cheap regexes, one of which finds something in any text where ``regex`` matches.
+def _prefilter(regex: re.Pattern[str]) -> Alternative:
+    """``regex`` with cheap tests, one of which finds something in any text where it matches.
 
-    Each matches a run of characters that every match of ``regex`` consumes, with no
-    assertion around it, so it matches there in any slice that holds the match: a window
-    where none of them matches cannot hold a signal.  None when no such run is known.
+    The prefilter regexes each match a run of characters that every match of ``regex``
+    consumes, with no assertion around it, so one matches in any slice that holds the
+    match: a window where none of them matches cannot hold a signal.  The keys are a
+    literal string of each such run (when every run has a rare one): a window that holds
+    no key holds no run either.  None for what is not known.
     """
     try:
         tree = _sre_parser.parse(regex.pattern, regex.flags)
         found = _required(list(tree))
         if found is None or found[0] >= 1.0:
-            return None
+            return Alternative(regex)
         state, alts = tree.state, found[1]
         literal_first = [_sre_parser.SubPattern(state, list(a)) for a in alts if a[0][0] is _sc.LITERAL]
         sequences = [list(a) for a in alts if a[0][0] is not _sc.LITERAL]
         if literal_first:  # one alternation: re skips ahead to the first characters in C
             sequences.append([(_sc.BRANCH, (None, literal_first))])
-        return tuple(_sre_compiler.compile(_sre_parser.SubPattern(state, data), regex.flags) for data in sequences)
+        prefilter = tuple(_sre_compiler.compile(_sre_parser.SubPattern(state, data), regex.flags) for data in sequences)
+        keys = None if state.flags & re.IGNORECASE else tuple(dict.fromkeys(_key(a) for a in alts))
+        return Alternative(regex, prefilter, None if keys is None or "" in keys else keys)
     except Exception:  # re's internals changed: no prefilter, the exact regex still runs
-        return None
+        return Alternative(regex)
+
+
+def _key(run: _Alt) -> str:
+    """The longest string of literal characters in ``run`` if rare enough to look for ("" if none)."""
+    best, current = "", ""
+    for op, av in (*run, (None, None)):
+        if op is _sc.LITERAL:
+            current += chr(av)  # type: ignore[arg-type]
+            continue
+        if len(current) > len(best):
+            best = current
+        current = ""
+    rare = any(lo <= ord(c) <= hi for c in best for lo, hi in _CJK) or len(best) >= 3
+    return best if rare else ""
 
 
 def _folded(terms: Sequence[str]) -> list[str]:
@@ -213,7 +253,11 @@ def _alternation(terms: Sequence[str]) -> str:
     return "|".join(re.escape(t) for t in _folded(terms))
 
 
-def _group(raw: dict, patterns: dict[str, str], where: str) -> Group:
+def _alternative(pattern: str) -> Alternative:
+    return _prefilter(re.compile(pattern))
+
+
+def _group(raw: dict, patterns: dict[str, Alternative], where: str) -> Group:
     terms = raw.get("terms")
     if not isinstance(terms, list) or not terms:
         raise RuleFileError(f"{where}: require.terms must be a non-empty list")
@@ -222,24 +266,36 @@ def _group(raw: dict, patterns: dict[str, str], where: str) -> Group:
     unknown = [n for n in named if n not in patterns]
     if unknown:
         raise RuleFileError(f"{where}: unknown pattern(s) {', '.join(unknown)}")
-    alternatives = [f"(?:{patterns[n]})" for n in named]
-    if plain:
-        alternatives.append(_alternation(plain))
     scope = raw.get("scope", "window")
     if scope not in ("window", "document"):
         raise RuleFileError(f"{where}: scope must be window or document")
-    regex = re.compile("|".join(alternatives)) if alternatives else None
     literal = bool(plain) and len(plain) == len(terms)
-    return Group(regex, FUTURE_DATE in terms, scope == "document", tuple(_folded(plain)) if literal else (),
-                 None if regex is None or literal else _prefilter(regex))
+    alternatives = [patterns[n] for n in named]
+    if plain:
+        regex = re.compile(_alternation(plain))
+        alternatives.append(Alternative(regex) if literal else _prefilter(regex))
+    if not all(_never_empty(a.regex) for a in alternatives):
+        # Apart, the alternatives are tried as the alternation would only for non-empty
+        # matches (see _alternation_spans): keep the one regex otherwise.
+        regex = re.compile("|".join(f"(?:{a.regex.pattern})" for a in alternatives))
+        alternatives = [_prefilter(regex)]
+    return Group(tuple(alternatives), FUTURE_DATE in terms, scope == "document", tuple(_folded(plain)) if literal else ())
+
+
+def _never_empty(regex: re.Pattern[str]) -> bool:
+    try:
+        return _sre_parser.parse(regex.pattern, regex.flags).getwidth()[0] > 0
+    except Exception:  # re's internals changed: assume the worst
+        return False
 
 
 def parse_rules(data: dict, source: str = RULES_FILE) -> RuleSet:
     signals = {k: tuple(fold_term(t) for t in v) for k, v in data.get("signals", {}).items()}
     patterns = data.get("patterns", {})
+    compiled: dict[str, Alternative] = {}
     for name, pattern in patterns.items():
         try:
-            re.compile(pattern)
+            compiled[name] = _alternative(pattern)  # compiled once, shared by every group that names it
         except re.error as exc:
             raise RuleFileError(f"{source}: pattern {name}: {exc}") from exc
     rules = []
@@ -254,7 +310,7 @@ def parse_rules(data: dict, source: str = RULES_FILE) -> RuleSet:
                 raise RuleFileError(f"{where}: unknown signal(s) {', '.join(unknown)}")
             rules.append(ContextRule(
                 rid, raw["title"], raw["reason"], re.compile(_alternation(raw["anchors"])), int(raw["window"]),
-                tuple(_group(g, patterns, where) for g in raw["require"]),
+                tuple(_group(g, compiled, where) for g in raw["require"]),
                 tuple(fold_term(t) for t in raw.get("absent", [])), tuple(raw.get("raise_with", [])),
                 tuple(_folded(raw["anchors"])),
             ))
@@ -290,21 +346,70 @@ def rule_terms() -> tuple[str, ...]:
 Span = tuple[int, int]
 
 
+@dataclass(frozen=True, eq=False)
+class _Occurrences:
+    """Occurrences of some terms in one part, by start, longest first: arrays, and lists for bisection."""
+
+    starts: np.ndarray
+    ends: np.ndarray
+
+    @functools.cached_property
+    def lists(self) -> tuple[list[int], list[Span]]:
+        starts = self.starts.tolist()
+        return starts, list(zip(starts, self.ends.tolist(), strict=True))
+
+    def chain(self) -> tuple[np.ndarray, np.ndarray]:
+        """Starts and ends of what ``_leftmost_longest`` finds in the whole part (no anchor)."""
+        starts, ends = self.starts, self.ends
+        if len(starts) < 2:
+            return starts, ends
+        first = np.ones(len(starts), dtype=bool)
+        first[1:] = starts[1:] != starts[:-1]  # the longest at each start
+        starts, ends = starts[first], ends[first]
+        if (starts[1:] >= ends[:-1]).all():  # no overlap: the walk keeps every one
+            return starts, ends
+        keep, pos = [], 0
+        for i, (start, end) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+            if start >= pos:
+                keep.append(i)
+                pos = end
+        return starts[keep], ends[keep]
+
+    def any_beside(self, lo: np.ndarray, a_start: np.ndarray, a_end: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """Per window, whether an occurrence starts in ``[lo, a_start)`` or ``[a_end, hi)``.
+
+        Every span ``_leftmost_longest`` yields beside the anchor starts there, so a False
+        window holds no signal of these terms.
+        """
+        ss = self.starts
+        left = np.searchsorted(ss, a_start) - np.searchsorted(ss, lo)
+        right = np.searchsorted(ss, hi) - np.searchsorted(ss, a_end)
+        return (left > 0) | (right > 0)
+
+
 class _PartTerms:
     """The occurrences of the rule set's plain terms in one part (all of them, overlapping)."""
 
-    def __init__(self, found: list[tuple[int, int, int]]) -> None:
-        self._found = found
-        self._by_set: dict[frozenset[int], tuple[list[int], list[Span]]] = {}
-        self.present = {k for _, _, k in found}
+    def __init__(self, found: MatchArrays | list[tuple[int, int, int]]) -> None:
+        if not isinstance(found, MatchArrays):
+            arr = np.array(found, dtype=np.int64).reshape(-1, 3)
+            found = MatchArrays(arr[:, 0], arr[:, 1], arr[:, 2])
+        self._starts, self._ends, self._ids = found.starts, found.ends, found.ids
+        self._by_set: dict[frozenset[int], _Occurrences] = {}
+        self.present = set(np.unique(self._ids).tolist())
+
+    def occurrences(self, ids: frozenset[int]) -> _Occurrences:
+        got = self._by_set.get(ids)
+        if got is None:
+            mask = np.isin(self._ids, np.fromiter(ids, dtype=np.int64, count=len(ids)))
+            starts, ends = self._starts[mask], self._ends[mask]
+            order = np.lexsort((-ends, starts))
+            got = self._by_set[ids] = _Occurrences(starts[order], ends[order])
+        return got
 
     def of(self, ids: frozenset[int]) -> tuple[list[int], list[Span]]:
         """Starts and spans of the occurrences of ``ids``, by start, longest first."""
-        got = self._by_set.get(ids)
-        if got is None:
-            spans = sorted(((s, e) for s, e, k in self._found if k in ids), key=lambda se: (se[0], -se[1]))
-            got = self._by_set[ids] = ([sp[0] for sp in spans], spans)
-        return got
+        return self.occurrences(ids).lists
 
 
 def _leftmost_longest(occ: tuple[list[int], list[Span]], lo: int, hi: int, anchor: Span | None) -> Iterator[Span]:
@@ -350,11 +455,12 @@ class _TermIndex:
             words.update(rule.absent)
             for g in rule.groups:
                 words.update(g.literals)
+                words.update(k for a in g.alternatives for k in a.keys or ())
         terms = sorted(w for w in words if w)
         return cls({t: i for i, t in enumerate(terms)}, build_matcher(terms) if terms else None)
 
     def scan(self, text: str) -> _PartTerms:
-        return _PartTerms(self.matcher.find(text) if self.matcher is not None and text else [])
+        return _PartTerms(self.matcher.find_arrays(text) if self.matcher is not None and text else [])
 
     def id_set(self, terms: Sequence[str]) -> frozenset[int]:
         return frozenset(self.ids[t] for t in terms)
@@ -370,18 +476,94 @@ def _future_date(text: str, today: dt.date) -> re.Match[str] | None:
     return None
 
 
+def _alternation_spans(regexes: Sequence[re.Pattern[str]], window: str) -> Iterator[Span]:
+    """What ``finditer`` of ``regexes`` joined as one alternation finds in ``window``.
+
+    The alternation matches at the leftmost position where any branch does, with the
+    first branch (in order) that matches there; a branch's own leftmost match from ``pos``
+    stays valid while it starts at or after ``pos``.  Branches never match empty (see _group).
+    """
+    if len(regexes) == 1:
+        yield from (m.span() for m in regexes[0].finditer(window))
+        return
+    pos = 0
+    ahead = [r.search(window) for r in regexes]
+    while True:
+        best: re.Match[str] | None = None
+        for m in ahead:
+            if m is not None and (best is None or m.start() < best.start()):
+                best = m
+        if best is None:
+            return
+        yield best.span()
+        pos = best.end()
+        ahead = [r.search(window, pos) if m is not None and m.start() < pos else m for r, m in zip(regexes, ahead, strict=True)]
+
+
+_GAP = 256  # windows closer than this are searched as one stretch: cheaper than another call
+
+
+def _overlapped(regex: re.Pattern[str], text: str, lo: np.ndarray, hi: np.ndarray, open_: np.ndarray) -> np.ndarray:
+    """Per open window ``text[lo:hi]``, whether a match of ``regex`` found over stretches covering them overlaps it."""
+    idx = np.flatnonzero(open_)
+    if not len(idx):
+        return open_
+    lo, hi = lo[idx], hi[idx]
+    new = np.ones(len(lo), dtype=bool)
+    new[1:] = lo[1:] > np.maximum.accumulate(hi)[:-1] + _GAP
+    stretches = zip(lo[new].tolist(), np.maximum.reduceat(hi, np.flatnonzero(new)).tolist(), strict=True)
+    spans = [m.span() for s, e in stretches for m in regex.finditer(text, s, e)]
+    result = np.zeros_like(open_)
+    if spans:
+        starts, ends = np.array(spans, dtype=np.int64).T
+        j = np.searchsorted(ends, lo, side="right")  # the first match that ends after lo
+        inside = j < len(ends)
+        inside[inside] = starts[j[inside]] < hi[inside]
+        result[idx] = inside
+    return result
+
+
+def _may_hold(group: Group, text: str, lows: np.ndarray, highs: np.ndarray, open_: np.ndarray,
+              key_starts: Callable[[tuple[str, ...]], np.ndarray]) -> np.ndarray:
+    """``open_`` less the windows ``text[lo:hi]`` where ``_signal_near`` surely finds nothing.
+
+    An alternative with keys needs one to start in the window (``key_starts`` gives their
+    sorted starts, from the automaton's pass).  Each prefilter regex then runs once over
+    stretches that cover the windows still open rather than once per window: an occurrence
+    inside a window lies in its stretch, where ``finditer`` returns a match overlapping it
+    (that one, or one covering its start), so a window no match overlaps holds none.
+    """
+    if group.future_date or any(a.prefilter is None for a in group.alternatives):
+        return open_
+    idx = np.flatnonzero(open_)
+    if not len(idx):
+        return open_
+    hit = np.zeros(len(idx), dtype=bool)
+    for alt in group.alternatives:
+        alive = np.ones(len(idx), dtype=bool)
+        if alt.keys is not None:
+            starts = key_starts(alt.keys)
+            alive &= np.searchsorted(starts, highs[idx]) > np.searchsorted(starts, lows[idx])
+        if alt.prefilter:  # one of the regexes matches inside every match
+            alive = functools.reduce(np.logical_or, (_overlapped(p, text, lows[idx], highs[idx], alive) for p in alt.prefilter))
+        hit |= alive
+    result = np.zeros_like(open_)
+    result[idx] = hit
+    return result
+
+
 def _signal_near(group: Group, text: str, lo: int, hi: int, today: dt.date,
                  anchor: tuple[int, int] = (0, 0)) -> tuple[int, int] | None:
     """The first signal of ``group`` in ``text[lo:hi]`` that does not overlap the anchor itself."""
     window = text[lo:hi]
-    matches: Iterable[re.Match[str]] = ()
-    if group.regex is not None and (group.prefilter is None or any(p.search(window) for p in group.prefilter)):
-        matches = group.regex.finditer(window)
+    # An alternative whose prefilter finds nothing cannot match in the window: dropping it leaves the alternation's matches.
+    live = [a.regex for a in group.alternatives if a.prefilter is None or any(p.search(window) for p in a.prefilter)]
+    spans: Iterable[Span] = _alternation_spans(live, window) if live else ()
     if group.future_date:
-        matches = sorted([*matches, *(m for m in _DATE_RE.finditer(window) if _future_date(m.group(0), today))],
-                         key=lambda m: m.start())
-    for m in matches:  # finditer gives them by start already
-        start, end = lo + m.start(), lo + m.end()
+        spans = sorted([*spans, *(m.span() for m in _DATE_RE.finditer(window) if _future_date(m.group(0), today))],
+                       key=lambda se: se[0])
+    for s, e in spans:  # by start already
+        start, end = lo + s, lo + e
         if end <= anchor[0] or start >= anchor[1]:
             return start, end
     return None
@@ -455,11 +637,23 @@ def build(config: Config, lexicon: Lexicon) -> DetectFn:
                 text = part.text
                 seen_lines: set[int] = set()
                 used_signals: set[Span] = set()  # one finding per signal, not per anchor
-                for a_start, a_end in _leftmost_longest(part_terms.of(anchors[rule.id]), 0, len(text), None):
+                a_starts, a_ends = part_terms.occurrences(anchors[rule.id]).chain()
+                lows, highs = np.maximum(a_starts - rule.window, 0), np.minimum(a_ends + rule.window, len(text))
+                # Anchors whose window lacks a term of a term-only group find nothing below: skip them at once.
+                open_ = np.ones(len(a_starts), dtype=bool)
+                for _, g in near:
+                    if g.literals:
+                        open_ &= part_terms.occurrences(literals[id(g)]).any_beside(lows, a_starts, a_ends, highs)
+                for _, g in near:
+                    if not g.literals:
+                        open_ = _may_hold(g, text, lows, highs, open_,
+                                          lambda keys, t=part_terms: t.occurrences(index.id_set(keys)).starts)
+                candidates = np.flatnonzero(open_)
+                for a_start, a_end, lo, hi in zip(*(x[candidates].tolist() for x in (a_starts, a_ends, lows, highs)),
+                                                  strict=True):
                     line = part.line_index(a_start)
                     if line in seen_lines:
                         continue
-                    lo, hi = max(0, a_start - rule.window), min(len(text), a_end + rule.window)
                     spans: list[Span | None] = [None] * len(near)
                     for k, g in near:
                         if g.literals:
