@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import cProfile
 import json
+import pstats
 import shutil
 import subprocess
 import sys
@@ -15,7 +17,7 @@ from click.testing import CliRunner
 
 from secscan.cli import main
 from secscan.config import Config
-from secscan.detect.classifier import MODEL_FILE, load_model, model_path, model_version
+from secscan.detect.classifier import MODEL_FILE, Featurizer, load_model, model_path, model_version
 from secscan.normalize import normalize
 from secscan.pipeline import Scanner
 from secscan.resources import model_dir
@@ -201,3 +203,25 @@ def test_training_refuses_a_folder_without_labels(tmp_path: Path) -> None:
     (tmp_path / "public").mkdir()
     result = CliRunner().invoke(main, ["train", str(tmp_path), "--output", str(tmp_path / "m.json")])
     assert result.exit_code == 2 and "sensitive" in result.output
+
+
+def test_load_model_resolves_a_path_once_not_per_document(monkeypatch: pytest.MonkeyPatch) -> None:
+    path = model_path(CONFIG)
+    first = load_model(path)
+    resolved = []
+    original = Path.resolve
+    monkeypatch.setattr(Path, "resolve", lambda self, *a, **k: resolved.append(self) or original(self, *a, **k))
+    assert all(load_model(path) is first for _ in range(50))
+    assert load_model(str(path)) is first
+    assert not resolved
+
+
+def test_trie_build_makes_no_python_call_per_term(model) -> None:
+    def calls(vocabulary: tuple[str, ...]) -> int:
+        prof = cProfile.Profile()
+        prof.runcall(lambda: Featurizer(vocabulary)._trie)
+        return pstats.Stats(prof).total_calls  # type: ignore[attr-defined]
+
+    calls(("ab", "abc", "x"))  # first calls of numpy functions import and cache: not counted
+    assert len(model.vocabulary) > 2000
+    assert calls(model.vocabulary) < 300  # a few per prefix length, none per term or node

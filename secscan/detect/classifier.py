@@ -70,102 +70,142 @@ class Scored:
     best: Contribution | None
 
 
-_CHUNK = 1 << 20  # end positions per block: bounds the arrays' memory on a 50 M-character text
+_CHUNK = 1 << 18  # end positions per block: the arrays stay in the cache and bound the memory of a long text
+_MAX_DEPTH = 1 << 10  # with _CHUNK and a vocabulary below 2**31, an occurrence packs into 62 bits
+_NONE = np.int64(1 << 62)  # a packed value above every occurrence's: "no feature ends at this node"
+
+
+def _unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)``, without the import of numpy.ma its first call makes."""
+    order = values.argsort(kind="stable")
+    ordered = values.take(order)
+    first = np.ones(ordered.size, dtype=bool)
+    first[1:] = ordered[1:] != ordered[:-1]
+    inverse = np.empty(ordered.size, dtype=np.int64)
+    inverse[order] = np.cumsum(first) - 1
+    return ordered[first], inverse
 
 
 @dataclass(frozen=True, eq=False)  # arrays inside: identity, not value, equality
 class _Trie:
-    """The vocabulary as a trie over character ranks, with dense child tables.
+    """The vocabulary as a trie over character ranks, with dense tables.
 
     ``rank`` maps a code point to 1 + its index among the vocabulary's characters (0 for
-    any other character).  Nodes are numbered internal-first: ``child[node * base + rank]``
-    is the child (0: none — the root is never a child) for ``node < internal``; ``term[node]``
-    is the feature ending at ``node`` or -1.
+    any other character; it ends with a 0 that the code points past its end clip to).  A
+    walk starts at the two-character prefixes: ``pair_any[r0 * base + r1]`` says whether
+    some term starts with that pair and ``pairs[…]`` is its node.
+    Nodes of depth ≥ 2 are numbered from 1, those with children first: ``child[node * base
+    + rank]`` is the child (0: none) for ``node < internal``.
+
+    An occurrence is one int64, ``end << shift | (depth - length) << bits | feature``, so
+    that sorting the packed values orders them by end, then longest first.  ``packed[node]``
+    holds that value for a start at 0 (``_NONE`` where no feature ends); ``singles[rank]``
+    the same for one-character features (empty if there are none).
     """
 
     rank: np.ndarray
-    base: int
+    base: np.integer  # of the rank's dtype: a node * base is computed in it, not in the nodes' int16
     internal: int
     child: np.ndarray
-    term: np.ndarray
     depth: int
-    pairs: np.ndarray  # pairs[r0 * base + r1]: the node of a two-character prefix (0: none)
-    singles: np.ndarray  # singles[rank]: the one-character feature (-1: none); empty if there are none
+    pair_any: np.ndarray
+    pairs: np.ndarray
+    packed: np.ndarray
+    singles: np.ndarray
+    bits: int
+    shift: int
 
     @classmethod
     def build(cls, vocabulary: Sequence[str]) -> _Trie:
-        chars = sorted({c for term in vocabulary for c in term})
-        base = len(chars) + 1
-        rank = np.zeros(0x110000, dtype=np.int32)
-        rank[np.fromiter(map(ord, chars), np.int64, len(chars))] = np.arange(1, base, dtype=np.int32)
-        code = {c: i + 1 for i, c in enumerate(chars)}
-        children: list[dict[int, int]] = [{}]
-        ends: dict[int, int] = {}
-        for feature, term in enumerate(vocabulary):
-            node = 0
-            for c in term:
-                nxt = children[node].get(code[c])
-                if nxt is None:
-                    nxt = children[node][code[c]] = len(children)
-                    children.append({})
-                node = nxt
-            ends[node] = feature
-        # renumber: internal nodes (with children) first, root stays 0
-        order = sorted(range(len(children)), key=lambda n: (not children[n], n))
-        new_id = {old: new for new, old in enumerate(order)}
-        internal = sum(1 for n in children if n)
-        child = np.zeros(max(internal, 1) * base, dtype=np.int32)
-        for old, kids in enumerate(children):
-            for r, kid in kids.items():
-                child[new_id[old] * base + r] = new_id[kid]
-        term = np.full(len(children), -1, dtype=np.int64)
-        for old, feature in ends.items():
-            term[new_id[old]] = feature
-        depth = max(map(len, vocabulary))
-        first = child[:base].astype(np.int64)  # the root's row: the node of each first character
-        branching = (first > 0) & (first < internal)
-        pairs = child[np.where(branching, first, 0)[:, None] * base + np.arange(base)]
-        pairs[~branching] = 0
-        singles = term[first] if (term[first] >= 0).any() else np.empty(0, dtype=np.int64)  # term[0] (root) is -1
-        return cls(rank, base, internal, child, term, depth, pairs.astype(np.int32).ravel(), singles)
+        # Level by level, one _unique per prefix length: no Python work per node, so the
+        # build costs a few milliseconds at start-up (most of them the tables' first pages).
+        lengths = np.fromiter(map(len, vocabulary), np.int64, len(vocabulary))
+        depth = int(lengths.max())
+        if depth >= _MAX_DEPTH:
+            raise ValueError(f"a vocabulary entry of {depth} characters: at most {_MAX_DEPTH - 1}")
+        codes = np.frombuffer("".join(vocabulary).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        chars = _unique(codes)[0]
+        base = chars.size + 1
+        padded = np.zeros((lengths.size, depth), dtype=np.int64)  # the terms' character ranks
+        padded[np.arange(depth) < lengths[:, None]] = chars.searchsorted(codes) + 1
+        # levels[k]: the sorted keys (parent's index in levels[k - 1]) * base + rank of the
+        # prefixes of length k + 1; node[i]: the index of term i's prefix at the last level seen
+        levels: list[np.ndarray] = []
+        node = np.zeros(lengths.size, dtype=np.int64)
+        for k in range(depth):
+            live = (lengths > k).nonzero()[0]
+            keys, node[live] = _unique(node[live] * base + padded[live, k])
+            levels.append(keys)
+        # prefixes of length ≥ 2 are numbered from 1, those with children first
+        has_child = [np.zeros(keys.size, dtype=bool) for keys in levels]
+        for k in range(1, depth):
+            has_child[k - 1][levels[k] // base] = True
+        flags = np.concatenate(has_child[1:]) if depth > 1 else np.zeros(0, dtype=bool)
+        internal = int(flags.sum()) + 1
+        numbers = np.empty(flags.size, dtype=np.int64)
+        numbers[flags] = np.arange(1, internal)
+        numbers[~flags] = np.arange(internal, flags.size + 1)
+        start = np.cumsum([0, 0] + [keys.size for keys in levels[1:]])  # levels[k] numbers from start[k]
+        ids = [numbers[start[k]:start[k + 1]] for k in range(depth)]
+        # int32 indexes while node * base + rank fits, as it does for any real vocabulary, and
+        # int16 nodes while they fit: half the tables' memory, so fewer cache misses
+        index = np.int32 if max(internal, base) * base < 1 << 31 else np.int64
+        nodes = np.int16 if flags.size < 1 << 15 else index
+        rank = np.zeros(int(chars[-1]) + 2, dtype=index)  # the last 0: see walk
+        rank[chars] = np.arange(1, base)
+        pairs = np.zeros(base * base, dtype=nodes)
+        pair_any = np.zeros(base * base, dtype=bool)
+        child = np.zeros(internal * base, dtype=nodes)
+        if depth > 1:
+            cells = levels[0][levels[1] // base] * base + levels[1] % base
+            pairs[cells], pair_any[cells] = ids[1], True
+        for k in range(2, depth):
+            child[ids[k - 1][levels[k] // base] * base + levels[k] % base] = ids[k]
+        bits = len(vocabulary).bit_length()
+        shift = bits + depth.bit_length()
+        # an occurrence of feature f, of length n, starting at 0
+        value = lengths << shift | (depth - lengths) << bits | np.arange(lengths.size)
+        packed = np.full(flags.size + 1, _NONE, dtype=np.int64)
+        long = (lengths > 1).nonzero()[0]
+        packed[numbers[start[lengths[long] - 1] + node[long]]] = value[long]
+        one = (lengths == 1).nonzero()[0]
+        singles = np.full(base if one.size else 0, _NONE, dtype=np.int64)
+        singles[padded[one, 0]] = value[one]
+        return cls(rank, index(base), internal, child, depth, pair_any, pairs, packed, singles, bits, shift)
 
     def walk(self, text: str, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
         """Occurrences ending in ``(lo, hi]``, ordered by end, then longest first."""
-        depth, base, internal = self.depth, self.base, self.internal
-        off = max(0, lo - depth + 1)
-        # np.take, not fancy indexing: the same gather, about twice as fast on millions of indexes
-        ranks = np.take(self.rank, np.frombuffer(text[off:hi].encode("utf-32-le", "surrogatepass"), dtype=np.uint32))
-        size = ranks.size
-        # depths 1 and 2 at once: the node two characters below the root, from a dense pair table
-        pair = ranks[:-1] * base + ranks[1:] if size > 1 else np.empty(0, dtype=np.int32)
-        node = np.take(self.pairs, pair)
-        starts = np.flatnonzero(node != 0)
-        node = np.take(node, starts).astype(np.int64)
-        keys: list[np.ndarray] = []
-        features: list[np.ndarray] = []
-        if self.singles.size:  # one-character features
-            feature = np.take(self.singles, ranks)
-            at = np.flatnonzero((feature >= 0) & (np.arange(size) + off >= lo))
-            keys.append((at + off + 1) * (depth + 1) + (depth - 1))
-            features.append(feature[at])
-        for d in range(2, depth + 1):
-            if d > 2:
-                keep = (node < internal) & (starts + d <= size)
-                starts = starts[keep]
-                node = np.take(self.child, node[keep] * base + np.take(ranks, starts + (d - 1)))
-                keep = node > 0
-                starts, node = starts[keep], node[keep]
-                if not starts.size:
-                    break
-            feature = np.take(self.term, node)
-            end = starts + (off + d)
-            hit = (feature >= 0) & (end > lo)
-            keys.append(end[hit] * (depth + 1) + (depth - d))  # by end, then longest first
-            features.append(feature[hit])
-        key = np.concatenate(keys)
-        # keys are unique and come as one sorted run per depth: a stable sort merges the runs
-        order = np.argsort(key, kind="stable")
-        return np.concatenate(features)[order], key[order] // (depth + 1)
+        base, internal, step = self.base, self.internal, 1 << self.shift
+        off = max(0, lo - self.depth + 1)
+        codes = np.frombuffer(text[off:hi].encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        # .take, not fancy indexing: the same gather, about twice as fast on millions of
+        # indexes; and a selection is nonzero + take, several times faster than a bool mask.
+        # A rank 0 after the text: a start alive at depth d - 1 reads at most one past it.
+        ranks = np.empty(codes.size + 1, dtype=self.rank.dtype)
+        # "clip": a code past the vocabulary's last character takes the table's final 0 (and
+        # unlike "raise", "clip" writes to ``out`` without a temporary copy)
+        self.rank.take(codes, out=ranks[:-1], mode="clip")
+        ranks[-1] = 0
+        pair = ranks[:-2] * base
+        pair += ranks[1:-1]
+        starts = self.pair_any.take(pair).nonzero()[0]  # a bool table: it stays in the cache
+        node = self.pairs.take(pair.take(starts))
+        runs = [starts * step + self.packed.take(node)]
+        for d in range(3, self.depth + 1):
+            inner = ((node > 0) & (node < internal)).nonzero()[0]
+            if not inner.size:
+                break
+            starts = starts.take(inner)
+            node = self.child.take(node.take(inner) * base + ranks.take(starts + (d - 1)))
+            runs.append(starts * step + self.packed.take(node))  # packed[0]: _NONE
+        if self.singles.size:
+            runs.append(np.arange(codes.size) * step + self.singles.take(ranks[:-1]))
+        # without the nodes no feature ends at, each run is sorted: the sort merges them
+        found = np.concatenate([run.take((run < _NONE).nonzero()[0]) for run in runs])
+        found.sort(kind="stable")
+        # occurrences ending at or before lo were the previous block's
+        found = found[found.searchsorted((lo - off + 1) << self.shift):]
+        return found & ((1 << self.bits) - 1), (found >> self.shift) + off
 
 
 @dataclass(frozen=True)
@@ -175,8 +215,9 @@ class Featurizer:
     Every occurrence, overlapping ones included, in the order an Aho-Corasick automaton
     reports them (by end, longest first), so that floating-point sums over them are
     bit for bit what they were when one was used.  The walk is vectorized instead: all
-    start positions descend a dense trie together, one numpy gather per depth — the
-    vocabulary is mostly 2–3-character n-grams, so few positions go deeper than three.
+    starts of a two-character prefix descend a dense trie together, one numpy gather per
+    depth — the vocabulary is mostly 2–3-character n-grams, so few go deeper than three —
+    and the occurrences, packed into int64 that sort by end then length, are merged by one sort.
     """
 
     vocabulary: tuple[str, ...]
@@ -240,29 +281,31 @@ class LinearModel:
 
     def score_parts(self, parts: Sequence[NormPart]) -> Scored:
         """Score the parts as one document; keep the line that weighed most toward sensitive."""
-        per_part = [(p, *self.occurrences(p.text)) for p in parts]
-        all_features = [f for _, f, _ in per_part if f.size]
-        if not all_features:
+        found = [(p, f, e) for p in parts for f, e in [self.occurrences(p.text)] if f.size]
+        if not found:
             return Scored(self.calibrate(self.intercept), self.intercept, None)
-        features = np.concatenate(all_features)
+        features = found[0][1] if len(found) == 1 else np.concatenate([f for _, f, _ in found])
+        weights = self.weights.take(features)
         norm = self.vector_norm(features)
-        decision = float(self.weights[features].sum()) / norm + self.intercept
+        decision = float(weights.sum()) / norm + self.intercept
+        contributions = weights / norm
         best: Contribution | None = None
-        for part, feats, ends in per_part:
-            if not feats.size:
-                continue
-            contrib = self.weights[feats] / norm
-            starts = np.asarray(part.line_starts(), dtype=np.int64)
-            # ends are sorted: count the occurrences before each line start instead of
-            # searching a line for every occurrence (the same lines as searchsorted(starts, ends - 1))
-            before = np.searchsorted(ends - 1, starts, side="left")
-            lines = np.repeat(np.arange(len(starts)), np.diff(before, append=len(ends)))
-            totals = np.bincount(lines, weights=contrib, minlength=len(starts))
+        offset = 0
+        for part, feats, ends in found:
+            contrib = contributions[offset:offset + feats.size]
+            offset += feats.size
+            # ends are sorted: line k holds the occurrences before[k]:before[k + 1], where
+            # before counts those ending at or before each line start (its end - 1 is before it)
+            before = np.append(0, ends.searchsorted(part.newlines() + 1, "right"))
+            lines = np.repeat(np.arange(before.size), np.diff(before, append=ends.size))
+            totals = np.bincount(lines, weights=contrib, minlength=before.size)
             line = int(np.argmax(totals))
             if best is not None and totals[line] <= best.total:
                 continue
-            mask = (lines == line) & (contrib > 0)
-            best = Contribution(part.index, line, float(totals[line]), self._top(feats[mask], ends[mask], contrib[mask]))
+            span = slice(before[line], before[line + 1] if line + 1 < before.size else ends.size)
+            keep = (contrib[span] > 0).nonzero()[0]
+            best = Contribution(part.index, line, float(totals[line]),
+                                self._top(feats[span].take(keep), ends[span].take(keep), contrib[span].take(keep)))
         return Scored(self.calibrate(decision), decision, best)
 
     def _top(self, feats: np.ndarray, ends: np.ndarray, contrib: np.ndarray) -> tuple[tuple[str, float, int, int], ...]:
@@ -283,9 +326,16 @@ class LinearModel:
         return tuple(chosen)
 
 
-def load_model(path: Path) -> LinearModel:
+def load_model(path: Path | str) -> LinearModel:
     """Read a model file written by :mod:`secscan.train` (cached per process and path)."""
-    return _load(Path(path).resolve())
+    path = path if isinstance(path, Path) else Path(path)
+    # an absolute path is resolved once, not once per document; a relative one depends on the directory
+    return _load_absolute(path) if path.is_absolute() else _load(path.resolve())
+
+
+@functools.lru_cache(maxsize=16)
+def _load_absolute(path: Path) -> LinearModel:
+    return _load(path.resolve())  # two spellings of one file share a model
 
 
 @functools.lru_cache(maxsize=4)
