@@ -128,3 +128,15 @@ def test_in_sorted_is_isin_for_a_sorted_array() -> None:
         haystack = np.sort(rng.choice(500, size=size, replace=False))
         values = rng.integers(-5, 510, size=300)
         assert in_sorted(values, haystack).tolist() == np.isin(values, haystack).tolist()
+
+
+def test_unique_inverse_is_np_unique() -> None:
+    import numpy as np
+
+    from secscan.arrays import unique_inverse
+
+    values = np.random.default_rng(4).integers(0, 50, size=400)
+    for arr in (values, values[:1], values[:0]):
+        got, inverse = unique_inverse(arr)
+        want, want_inverse = np.unique(arr, return_inverse=True)
+        assert got.tolist() == want.tolist() and inverse.tolist() == want_inverse.tolist()

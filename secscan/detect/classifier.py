@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from secscan.arrays import unique_inverse
 from secscan.config import Config
 from secscan.detect.base import DetectFn, DetectorSpec, NormDocument, NormPart, Rule
 from secscan.lexicon import Lexicon
@@ -75,17 +76,6 @@ _MAX_DEPTH = 1 << 10  # with _CHUNK and a vocabulary below 2**31, an occurrence 
 _NONE = np.int64(1 << 62)  # a packed value above every occurrence's: "no feature ends at this node"
 
 
-def _unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``np.unique(values, return_inverse=True)``, without the import of numpy.ma its first call makes."""
-    order = values.argsort(kind="stable")
-    ordered = values.take(order)
-    first = np.ones(ordered.size, dtype=bool)
-    first[1:] = ordered[1:] != ordered[:-1]
-    inverse = np.empty(ordered.size, dtype=np.int64)
-    inverse[order] = np.cumsum(first) - 1
-    return ordered[first], inverse
-
-
 @dataclass(frozen=True, eq=False)  # arrays inside: identity, not value, equality
 class _Trie:
     """The vocabulary as a trie over character ranks, with dense tables.
@@ -117,14 +107,14 @@ class _Trie:
 
     @classmethod
     def build(cls, vocabulary: Sequence[str]) -> _Trie:
-        # Level by level, one _unique per prefix length: no Python work per node, so the
+        # Level by level, one unique_inverse per prefix length: no Python work per node, so the
         # build costs a few milliseconds at start-up (most of them the tables' first pages).
         lengths = np.fromiter(map(len, vocabulary), np.int64, len(vocabulary))
         depth = int(lengths.max())
         if depth >= _MAX_DEPTH:
             raise ValueError(f"a vocabulary entry of {depth} characters: at most {_MAX_DEPTH - 1}")
         codes = np.frombuffer("".join(vocabulary).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        chars = _unique(codes)[0]
+        chars = unique_inverse(codes)[0]
         base = chars.size + 1
         padded = np.zeros((lengths.size, depth), dtype=np.int64)  # the terms' character ranks
         padded[np.arange(depth) < lengths[:, None]] = chars.searchsorted(codes) + 1
@@ -134,7 +124,7 @@ class _Trie:
         node = np.zeros(lengths.size, dtype=np.int64)
         for k in range(depth):
             live = (lengths > k).nonzero()[0]
-            keys, node[live] = _unique(node[live] * base + padded[live, k])
+            keys, node[live] = unique_inverse(node[live] * base + padded[live, k])
             levels.append(keys)
         # prefixes of length ≥ 2 are numbered from 1, those with children first
         has_child = [np.zeros(keys.size, dtype=bool) for keys in levels]

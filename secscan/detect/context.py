@@ -28,6 +28,7 @@ from re import _parser as _sre_parser
 
 import numpy as np
 
+from secscan.arrays import in_sorted, unique_inverse
 from secscan.config import Config
 from secscan.detect import classifier
 from secscan.detect.base import DetectFn, DetectorSpec, NormDocument, NormPart, Rule
@@ -396,12 +397,12 @@ class _PartTerms:
             found = MatchArrays(arr[:, 0], arr[:, 1], arr[:, 2])
         self._starts, self._ends, self._ids = found.starts, found.ends, found.ids
         self._by_set: dict[frozenset[int], _Occurrences] = {}
-        self.present = set(np.unique(self._ids).tolist())
+        self.present = set(unique_inverse(self._ids)[0].tolist())
 
     def occurrences(self, ids: frozenset[int]) -> _Occurrences:
         got = self._by_set.get(ids)
         if got is None:
-            mask = np.isin(self._ids, np.fromiter(ids, dtype=np.int64, count=len(ids)))
+            mask = in_sorted(self._ids, np.sort(np.fromiter(ids, dtype=np.int64, count=len(ids))))
             starts, ends = self._starts[mask], self._ends[mask]
             order = np.lexsort((-ends, starts))
             got = self._by_set[ids] = _Occurrences(starts[order], ends[order])
