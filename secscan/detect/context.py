@@ -388,6 +388,14 @@ class _Occurrences:
         return (left > 0) | (right > 0)
 
 
+_NO_OCCURRENCES = _Occurrences(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+
+
+@functools.lru_cache(maxsize=256)  # the rule set's few term sets, for every part
+def _sorted_ids(ids: frozenset[int]) -> np.ndarray:
+    return np.sort(np.fromiter(ids, dtype=np.int64, count=len(ids)))
+
+
 class _PartTerms:
     """The occurrences of the rule set's plain terms in one part (all of them, overlapping)."""
 
@@ -401,8 +409,10 @@ class _PartTerms:
 
     def occurrences(self, ids: frozenset[int]) -> _Occurrences:
         got = self._by_set.get(ids)
+        if got is None and self.present.isdisjoint(ids):  # the usual case in a short part
+            got = self._by_set[ids] = _NO_OCCURRENCES
         if got is None:
-            mask = in_sorted(self._ids, np.sort(np.fromiter(ids, dtype=np.int64, count=len(ids))))
+            mask = in_sorted(self._ids, _sorted_ids(ids))
             starts, ends = self._starts[mask], self._ends[mask]
             order = np.lexsort((-ends, starts))
             got = self._by_set[ids] = _Occurrences(starts[order], ends[order])
@@ -626,7 +636,7 @@ def build(config: Config, lexicon: Lexicon) -> DetectFn:
         probability: float | None = None
         model_asked = False
         for rule in ruleset.rules:
-            if _present(rule.absent, contains) is not None:
+            if present.isdisjoint(anchors[rule.id]) or _present(rule.absent, contains) is not None:
                 continue
             document_groups = [g for g in rule.groups if g.document_scope]
             if any(_first_in_document(g, doc.parts, today, index, terms) is None for g in document_groups):
@@ -635,6 +645,8 @@ def build(config: Config, lexicon: Lexicon) -> DetectFn:
             near.sort(key=lambda kg: not kg[1].literals)  # the cheap groups first: one None ends the anchor
             found: list[tuple[int, int, int, str, str]] = []
             for part, part_terms in zip(doc.parts, terms, strict=True):
+                if part_terms.present.isdisjoint(anchors[rule.id]):  # most parts of a web page
+                    continue
                 text = part.text
                 seen_lines: set[int] = set()
                 used_signals: set[Span] = set()  # one finding per signal, not per anchor

@@ -162,6 +162,8 @@ class AsciiView:
 
     def find_all(self, needle: str) -> list[int]:
         """Text offsets of ``needle`` (ASCII, lower case) matched case-insensitively on ASCII letters."""
+        if len(self.text) < SMALL_TEXT:
+            return [m.start() for m in _overlapping(needle).finditer(self.text)]
         proj = self._projection
         out, find = [], proj.lower.find
         pos = find(needle)
@@ -176,6 +178,9 @@ class AsciiView:
         Such a match lies inside one ASCII stretch, identical here and in the text, so the
         matches are the same provided ``rx`` has no lookaround (it would see a NUL here).
         """
+        if len(self.text) < SMALL_TEXT:
+            yield from (m.span() for m in rx.finditer(self.text))
+            return
         proj = self._projection
         for m in rx.finditer(proj.chars):
             first = int(proj.where[m.start()])
@@ -193,6 +198,13 @@ def _table(chars: str) -> np.ndarray:
     table = np.zeros(128, dtype=bool)
     table[[ord(c) for c in chars]] = True
     return table
+
+
+@functools.cache
+def _overlapping(needle: str) -> re.Pattern[str]:
+    """Every start of ``needle``, overlapping ones too; ASCII letters in either case only."""
+    _check_ascii(needle)
+    return re.compile(f"(?={re.escape(needle)})", re.IGNORECASE | re.ASCII)
 
 
 @functools.cache
