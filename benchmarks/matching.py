@@ -355,6 +355,9 @@ def render(results: dict) -> str:
     lines.append("| stage | ms |")
     lines.append("|---|---:|")
     lines.extend(f"| {name} | {seconds * 1000:.1f} |" for name, seconds in e2e["stages"])
+    if results.get("profile"):
+        lines.append("\n### Profile of the matching stage (10,000 terms, cProfile, steady state)\n")
+        lines.append("```\n" + results["profile"].strip() + "\n```")
     return "\n".join(lines)
 
 
