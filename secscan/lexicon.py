@@ -58,10 +58,6 @@ class Lexicon:
     matcher: Matcher
     _masks: dict[tuple[str, object], np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
-    def find(self, text: str) -> list[tuple[int, int, LexEntry]]:
-        entries = self.entries
-        return [(s, e, entries[i]) for s, e, i in self.matcher.find(text)]
-
     def entry_mask(self, kind: str, value: frozenset[str] | str) -> np.ndarray:
         """Which entries have a scope in ``value`` (kind ``scope``), a rule id starting with
         it (``rule_prefix``) or equal to it (``rule``), as a boolean array by entry (cached)."""
