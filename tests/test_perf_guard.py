@@ -25,6 +25,7 @@ from secscan.config import Config
 from secscan.detect import classifier, context
 from secscan.detect.base import newlines_before
 from secscan.lexicon import load_lexicon
+from secscan.matcher import MatchArrays
 from secscan.normalize import normalize
 from secscan.pipeline import Scanner, normalize_document
 from secscan.types import Document, Part, PartKind
@@ -115,7 +116,8 @@ def test_leftmost_longest_is_what_finditer_finds() -> None:
         text = "".join(rnd.choice(alphabet + "。") for _ in range(rnd.randint(0, 120)))
         ids = {t: i for i, t in enumerate(terms)}
         found = [(s, s + len(t), ids[t]) for t in terms for s in range(len(text)) if text.startswith(t, s)]
-        occ = context._PartTerms(sorted(found)).of(frozenset(ids.values()))
+        columns = np.array(sorted(found), dtype=np.int64).reshape(-1, 3).T
+        occ = context._PartTerms(MatchArrays(*columns)).of(frozenset(ids.values()))
         lo = rnd.randint(0, len(text))
         hi = rnd.randint(lo, len(text))
         assert list(context._leftmost_longest(occ, lo, hi, None)) == _finditer_spans(terms, text, lo, hi)

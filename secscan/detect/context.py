@@ -33,7 +33,7 @@ from secscan.config import Config
 from secscan.detect import classifier
 from secscan.detect.base import DetectFn, DetectorSpec, NormDocument, NormPart, Rule
 from secscan.lexicon import Lexicon
-from secscan.matcher import MatchArrays, Matcher, build_matcher
+from secscan.matcher import NO_MATCHES, MatchArrays, Matcher, build_matcher
 from secscan.normalize import fold_term
 from secscan.resources import lexicon_dir
 from secscan.types import Category, Hit, Severity
@@ -399,10 +399,7 @@ def _sorted_ids(ids: frozenset[int]) -> np.ndarray:
 class _PartTerms:
     """The occurrences of the rule set's plain terms in one part (all of them, overlapping)."""
 
-    def __init__(self, found: MatchArrays | list[tuple[int, int, int]]) -> None:
-        if not isinstance(found, MatchArrays):
-            arr = np.array(found, dtype=np.int64).reshape(-1, 3)
-            found = MatchArrays(arr[:, 0], arr[:, 1], arr[:, 2])
+    def __init__(self, found: MatchArrays) -> None:
         self._starts, self._ends, self._ids = found.starts, found.ends, found.ids
         self._by_set: dict[frozenset[int], _Occurrences] = {}
         self.present = set(unique_inverse(self._ids)[0].tolist())
@@ -471,7 +468,7 @@ class _TermIndex:
         return cls({t: i for i, t in enumerate(terms)}, build_matcher(terms) if terms else None)
 
     def scan(self, text: str) -> _PartTerms:
-        return _PartTerms(self.matcher.find_arrays(text) if self.matcher is not None and text else [])
+        return _PartTerms(self.matcher.find_arrays(text) if self.matcher is not None and text else NO_MATCHES)
 
     def id_set(self, terms: Sequence[str]) -> frozenset[int]:
         return frozenset(self.ids[t] for t in terms)
