@@ -223,14 +223,13 @@ class HyperscanMatcher(_Utf16Engine):
         encoded = self._encode_terms(self._terms.words)
         self._byte_lengths = np.array([len(b) for b in encoded], dtype=np.int64)
         expressions = ["".join(f"\\x{b:02x}" for b in word).encode("ascii") for word in encoded]
-        db = self._cached_database(expressions)
-        self._db = db if db is not None else self._compile(expressions)
-        self._local = threading.local()  # no scratch space of a database that was tried and dropped
+        path = _cache_path(expressions)
+        db = self._cached_database(path)
+        self._db = db if db is not None else self._compile(expressions, path)
 
-    def _compile(self, expressions: list[bytes]) -> object:
+    def _compile(self, expressions: list[bytes], path: Path | None) -> object:
         db = self._hs.Database(mode=self._hs.HS_MODE_BLOCK)
         db.compile(expressions=expressions, ids=list(range(len(expressions))), flags=0)
-        path = _cache_path(expressions)
         if path is not None:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -241,24 +240,21 @@ class HyperscanMatcher(_Utf16Engine):
                 pass  # a read-only home: compile every time, nothing else changes
         return db
 
-    def _cached_database(self, expressions: list[bytes]) -> object | None:
+    def _cached_database(self, path: Path | None) -> object | None:
         """A database compiled earlier for exactly these patterns, if it still scans right.
 
         Compiling thousands of patterns takes a tenth of a second, loading one a tenth of a
         millisecond.  A file that fails to load, or that does not find every term in a text
         made of the terms (or finds a pattern that is not ours), is compiled afresh.
         """
-        path = _cache_path(expressions)
         if path is None:
             return None
         try:
             db = self._hs.loadb(path.read_bytes(), mode=self._hs.HS_MODE_BLOCK)
         except (OSError, ValueError, TypeError, self._hs.error):
             return None
-        self._db = db
-        self._local = threading.local()
         data = "\n".join(self._terms.words).encode("utf-16-le", "surrogatepass")
-        _starts, words = self._scan_bytes(data)
+        _starts, words = self._scan_with(db, self._hs.Scratch(db), data)
         counts = np.bincount(words, minlength=len(self._terms.words))
         if len(counts) != len(self._terms.words) or not counts.all():  # a pattern not ours, or one missing
             return None
@@ -271,6 +267,9 @@ class HyperscanMatcher(_Utf16Engine):
         return scratch
 
     def _scan_bytes(self, data: bytes) -> tuple[np.ndarray, np.ndarray]:
+        return self._scan_with(self._db, self._scratch(), data)
+
+    def _scan_with(self, db: object, scratch: object, data: bytes) -> tuple[np.ndarray, np.ndarray]:
         ends: list[int] = []
         words: list[int] = []
         add_end, add_word = ends.append, words.append
@@ -279,7 +278,7 @@ class HyperscanMatcher(_Utf16Engine):
             add_end(to)  # two appends per match: cheaper than building a tuple
             add_word(k)
 
-        self._db.scan(data, match_event_handler=on_match, scratch=self._scratch())
+        db.scan(data, match_event_handler=on_match, scratch=scratch)
         if not ends:
             return _EMPTY, _EMPTY
         word_array = np.array(words, dtype=np.int64)

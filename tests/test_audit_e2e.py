@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from audit_site import Planted, build_site
-from loopback import loopback_server
+from loopback import QuietLog, loopback_server
 
 from secscan import Config
 from secscan.audit import AuditStore, run_audit
@@ -37,9 +37,8 @@ WARC_HOST = "http://www.example.gov.cn"
 VENV_SECSCAN = Path(sys.executable).with_name("secscan")
 
 
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+class QuietHandler(QuietLog, SimpleHTTPRequestHandler):
+    """Serves the site folder without an access log."""
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import pytest
 from audit_site import resident_id
 from builders import docx_bytes, pdf_lines
 from click.testing import CliRunner
-from loopback import loopback_server
+from loopback import QuietLog, loopback_server
 
 from secscan import Config
 from secscan.audit import AuditStore, run_audit
@@ -38,7 +38,7 @@ def _page(title: str, links: list[str]) -> bytes:
             f"<h1>{title}</h1><p>各单位要认真贯彻落实,及时报送工作进展情况。</p><ul>{anchors}</ul></body></html>").encode()
 
 
-class Site(BaseHTTPRequestHandler):
+class Site(QuietLog, BaseHTTPRequestHandler):
     """path → (content type, body); every GET is counted."""
 
     routes: ClassVar[dict[str, tuple[str, bytes]]] = {}
@@ -52,9 +52,6 @@ class Site(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from loopback import loopback_server
+from loopback import QuietLog, loopback_server
 
 from secscan.audit.fetch import Fetcher, FetchPolicy
 from secscan.audit.sources import (
@@ -28,7 +28,7 @@ PAGE = "<html><body><p>关于开展便民服务的通知</p></body></html>".enco
 BIG = b"<p>" + "政务公开".encode() * 5000 + b"</p>"
 
 
-class Routes(BaseHTTPRequestHandler):
+class Routes(QuietLog, BaseHTTPRequestHandler):
     """A loopback site: path → (status, body, seconds to wait before answering)."""
 
     routes: ClassVar[dict[str, tuple[int, bytes, float]]] = {}
@@ -46,9 +46,6 @@ class Routes(BaseHTTPRequestHandler):
             self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             pass
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")

@@ -182,7 +182,7 @@ def test_a_second_build_loads_the_compiled_database(tmp_path: Path, monkeypatch:
     cached = list(tmp_path.glob("hyperscan-*.db"))
     assert len(cached) == 1
 
-    def no_compile(self: object, expressions: list[bytes]) -> object:
+    def no_compile(self: object, expressions: list[bytes], path: object) -> object:
         raise AssertionError("compiled although a cached database exists")
 
     monkeypatch.setattr(matcher_mod.HyperscanMatcher, "_compile", no_compile)

@@ -63,18 +63,23 @@ class NormPart:
     offsets: OffsetMap
     found: MatchArrays = NO_MATCHES
     lexicon: Lexicon | None = None
-    _line_starts: list[int] = field(default_factory=list, repr=False, compare=False)
-    _selected: dict[object, tuple] = field(default_factory=dict, repr=False, compare=False)
+    _selected: dict[object, tuple[LexMatch, ...]] = field(default_factory=dict, repr=False, compare=False)
 
     def newlines(self) -> np.ndarray:
         """Offsets of the ``\\n`` characters of the normalized text."""
         return _newline_offsets(self.text)
 
     def line_starts(self) -> list[int]:
-        if not self._line_starts:
-            self._line_starts.append(0)
-            self._line_starts.extend((self.newlines() + 1).tolist())
         return self._line_starts
+
+    @functools.cached_property
+    def _line_starts(self) -> list[int]:
+        return [0, *(self.newlines() + 1).tolist()]
+
+    @functools.cached_property
+    def _lists(self) -> tuple[list[int], list[int], list[int]]:
+        """The match arrays as lists, for bisection in C."""
+        return self.found.starts.tolist(), self.found.ends.tolist(), self.found.ids.tolist()
 
     def line_lengths(self, positions: np.ndarray) -> np.ndarray:
         """Length of the line holding each offset: :meth:`line_bounds`, vectorized."""
@@ -139,11 +144,7 @@ class NormPart:
         """
         if self.lexicon is None or not len(self.found):
             return ()
-        lists = self._selected.get("lists")
-        if lists is None:
-            found = self.found
-            lists = self._selected["lists"] = (found.starts.tolist(), found.ends.tolist(), found.ids.tolist())
-        starts, ends, ids = lists
+        starts, ends, ids = self._lists
         first = bisect.bisect_left(starts, lo)
         last = bisect.bisect_left(starts, hi, first)
         entries = self.lexicon.entries
