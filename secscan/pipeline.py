@@ -19,7 +19,8 @@ from secscan import __version__
 from secscan.allowlist import allow
 from secscan.config import Config
 from secscan.detect import DETECTORS
-from secscan.detect.base import DetectFn, DetectorSpec, NormDocument, NormPart, Rule, newlines_before
+from secscan.detect.base import DetectorSpec, NormDocument, NormPart, Rule, newlines_before
+from secscan.detect.runner import Detector, run_detectors
 from secscan.extract import Limits
 from secscan.extract.isolate import default_extractor
 from secscan.lexicon import Lexicon, load_lexicon
@@ -51,7 +52,7 @@ _HIDDEN_SNIPPET = 80
 @dataclass(frozen=True)
 class _Built:
     lexicon: Lexicon
-    detectors: tuple[DetectFn, ...]
+    detectors: tuple[Detector, ...]
     rules: dict[str, Rule]
 
 
@@ -78,7 +79,7 @@ class Scanner:
     def _build(self) -> _Built:
         if self._built is None:
             lexicon = load_lexicon(tuple(self.config.extra_lexicons))
-            detectors = tuple(spec.build(self.config, lexicon) for spec in self._specs)
+            detectors = tuple(Detector(spec.build(self.config, lexicon), spec.side) for spec in self._specs)
             self._built = _Built(lexicon, detectors, rule_table())
         return self._built
 
@@ -154,11 +155,10 @@ class Scanner:
         norm = normalize_document(doc, built.lexicon)
         hits: list[Hit] = []
         errors = list(doc.errors)
-        for detect in built.detectors:
-            try:
-                hits.extend(detect(norm))
-            except Exception as exc:  # a detector bug is reported, and the file is not passed
-                errors.append(ReadError(ErrorKind.INTERNAL, f"检测器出错:{type(exc).__name__}: {exc}"))
+        for run in run_detectors(built.detectors, norm, self.config.timeout_seconds):
+            hits.extend(run.hits)
+            if run.error is not None:  # a detector bug is reported, and the file is not passed
+                errors.append(ReadError(ErrorKind.INTERNAL, f"检测器出错:{run.error}"))
         hits = allow(hits, norm, self.config)
         placed = [(h.part, to_finding(h, norm, built, self.config)) for h in merge_overlaps(hits)]
         placed.extend(hidden_findings(norm, self.config, {h.part for h in hits}))
@@ -176,11 +176,10 @@ def _error_doc(name: str, kind: ErrorKind, message: str) -> Document:
 
 
 def normalize_document(doc: Document, lexicon: Lexicon) -> NormDocument:
-    find = lexicon.matcher.find_arrays
     parts = []
     for i, part in enumerate(doc.parts):
         text, offsets = normalize(part.text)
-        parts.append(NormPart(i, part, text, offsets, find(text), lexicon))
+        parts.append(NormPart(i, part, text, offsets, lexicon))
     return NormDocument(doc, tuple(parts))
 
 

@@ -52,18 +52,23 @@ class LexMatch:
 class NormPart:
     """One part of a document, normalized for matching, with the lexicon's matches.
 
-    The matches are kept as the matcher's arrays; :class:`LexMatch` objects are built only
-    for the matches a detector asks for (by scope, by rule prefix, within a line), so the
-    many trigger matches nobody reads as objects cost no Python object each.
+    The matches are found on first use (a side detector in a second process never asks)
+    and kept as the matcher's arrays; :class:`LexMatch` objects are built only for the
+    matches a detector asks for (by scope, by rule prefix, within a line), so the many
+    trigger matches nobody reads as objects cost no Python object each.
     """
 
     index: int
     part: Part
     text: str
     offsets: OffsetMap
-    found: MatchArrays = NO_MATCHES
     lexicon: Lexicon | None = None
     _selected: dict[object, tuple[LexMatch, ...]] = field(default_factory=dict, repr=False, compare=False)
+
+    @functools.cached_property
+    def found(self) -> MatchArrays:
+        """The lexicon's matches in :attr:`text`."""
+        return NO_MATCHES if self.lexicon is None else self.lexicon.matcher.find_arrays(self.text)
 
     def newlines(self) -> np.ndarray:
         """Offsets of the ``\\n`` characters of the normalized text."""
@@ -190,8 +195,14 @@ DetectFn = Callable[[NormDocument], Iterable[Hit]]
 
 @dataclass(frozen=True)
 class DetectorSpec:
-    """A detector as declared: its name (the rule-id prefix), its rules, its builder."""
+    """A detector as declared: its name (the rule-id prefix), its rules, its builder.
+
+    ``side`` detectors read the normalized text only, never the lexicon's matches: on a
+    long document they run in a second process while the others run in this one (see
+    :mod:`secscan.detect.runner`).
+    """
 
     name: str
     rules: tuple[Rule, ...]
     build: Callable[[Config, Lexicon], DetectFn]
+    side: bool = False

@@ -446,4 +446,4 @@ def build(config: Config, lexicon: Lexicon) -> DetectFn:
     return detect
 
 
-SPEC = DetectorSpec("classifier", RULES, build)
+SPEC = DetectorSpec("classifier", RULES, build, side=True)

@@ -710,4 +710,4 @@ def _declared_rules() -> tuple[Rule, ...]:
         return ()  # a broken file is reported when the detector is built
 
 
-SPEC = DetectorSpec("context", _declared_rules(), build)
+SPEC = DetectorSpec("context", _declared_rules(), build, side=True)

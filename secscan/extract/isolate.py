@@ -12,12 +12,9 @@ a loop inside a library.  So each file is extracted in a child made with ``os.fo
 * a child that dies (a segfault in a C parser) is ``internal``; the result's size is
   bounded too, so the parent's memory stays bounded whatever the child does.
 
-``os.fork`` is used directly rather than :mod:`multiprocessing`: it costs a few
-milliseconds, needs no pickling of the input, and works inside daemonic pool workers
-(which ``multiprocessing`` forbids to have children).  The child never returns into the
-caller's code: it leaves with ``os._exit``, so inherited handles (a SQLite connection, a
-server socket) are not touched.  Where ``fork`` does not exist, extraction runs in-process
-with the cooperative limits only.
+The fork, the pipe and the kill are :mod:`secscan.forking`'s (why ``os.fork`` and not
+:mod:`multiprocessing` is said there).  Where ``fork`` does not exist, extraction runs
+in-process with the cooperative limits only.
 
 Plain text (any size) and small HTML files are read in-process: decoding and lxml's HTML
 parser are linear in the input, expand no entities and decompress nothing, so their time
@@ -32,16 +29,13 @@ import importlib
 import os
 import pickle
 import resource
-import select
-import signal
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from secscan.extract import EXTRACTORS, extract_bytes
 from secscan.extract.base import Limits, error_document
 from secscan.extract.sniff import sniff
+from secscan.forking import ForkedCall
 from secscan.types import Document, ErrorKind
 
 ExtractFn = Callable[[bytes, str, Limits], Document]
@@ -49,8 +43,6 @@ ExtractFn = Callable[[bytes, str, Limits], Document]
 DEFAULT_MEMORY_MB = 2048
 INLINE_FORMATS = frozenset({"txt", "html"})
 INLINE_MAX_BYTES = 2 * 1024 * 1024
-_MAX_WAIT = 24 * 3600.0  # a deadline of "never" still ends
-_CHUNK = 1 << 20
 # The child sees the same deadline and stops cooperatively where it can (closing the
 # helpers it started); the kill comes this much later.
 _GRACE = 0.5
@@ -84,53 +76,32 @@ class IsolatedExtractor:
         return fmt == "txt" or (fmt in INLINE_FORMATS and len(data) <= self.inline_max_bytes)
 
     def _forked(self, data: bytes, name: str, limits: Limits) -> Document:
-        read_fd, write_fd = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child: never returns
-            os.close(read_fd)
-            _child(write_fd, self.extract, data, name, limits, self.memory_bytes)
-        os.close(write_fd)
-        payload, timed_out, overflow = None, False, False
-        try:
-            payload, timed_out, overflow = _collect(read_fd, limits, _result_cap(limits))
-        finally:  # also on KeyboardInterrupt in the parent: no child outlives its file
-            os.close(read_fd)
-            if payload is None:
-                _kill(pid)
-            status = _reap(pid)
-        if timed_out:
+        produce = functools.partial(_extract_payload, self.extract, data, name, limits, self.memory_bytes)
+        with ForkedCall(produce) as child:  # also on KeyboardInterrupt: no child outlives its file
+            outcome = child.result(limits.deadline + _GRACE, _result_cap(limits))
+        if outcome.timed_out:
             return error_document(name, "application/octet-stream", ErrorKind.TIMEOUT, "读取超过单个文件的时间上限,已中止,内容未审查")
-        if overflow:
+        if outcome.overflow:
             return error_document(name, "application/octet-stream", ErrorKind.TOO_LARGE, "提取出的内容超过上限,已中止,内容未审查")
-        doc = _unpickle(payload)
+        doc = outcome.value(Document)
         if doc is not None:
             return doc
-        return error_document(name, "application/octet-stream", ErrorKind.INTERNAL, f"提取进程异常退出({_describe(status)}),内容未审查")
+        return error_document(name, "application/octet-stream", ErrorKind.INTERNAL, f"提取进程异常退出({outcome.describe()}),内容未审查")
 
 
-def _child(write_fd: int, extract: ExtractFn, data: bytes, name: str, limits: Limits, memory_bytes: int) -> None:
-    code = 0
+def _extract_payload(extract: ExtractFn, data: bytes, name: str, limits: Limits, memory_bytes: int) -> bytes:
+    """The child's work: the pickled Document, or an error document; never an exception."""
+    _cap_memory(memory_bytes)
     try:
-        os.setpgid(0, 0)  # its own group, so a kill reaches any helper it starts
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        _cap_memory(memory_bytes)
-        try:
-            doc = extract(data, name, limits)
-        except MemoryError:
-            doc = error_document(name, "application/octet-stream", ErrorKind.TOO_LARGE, f"读取所需内存超过上限{memory_bytes // (1 << 20)}MB(疑似压缩炸弹),已中止,内容未审查")
-        except BaseException as exc:  # everything ends as a report, nothing as a traceback
-            doc = error_document(name, "application/octet-stream", ErrorKind.INTERNAL, f"提取文本时出错:{type(exc).__name__}: {exc}")
-        try:
-            payload = pickle.dumps(doc, protocol=pickle.HIGHEST_PROTOCOL)
-        except MemoryError:
-            payload = pickle.dumps(error_document(name, doc.media_type, ErrorKind.TOO_LARGE, "提取出的内容过大,超过内存上限,内容未审查"))
-        view = memoryview(payload)
-        while view:
-            view = view[os.write(write_fd, view[:_CHUNK]):]
-    except BaseException:
-        code = 70
-    finally:
-        os._exit(code)
+        doc = extract(data, name, limits)
+    except MemoryError:
+        doc = error_document(name, "application/octet-stream", ErrorKind.TOO_LARGE, f"读取所需内存超过上限{memory_bytes // (1 << 20)}MB(疑似压缩炸弹),已中止,内容未审查")
+    except BaseException as exc:  # everything ends as a report, nothing as a traceback
+        doc = error_document(name, "application/octet-stream", ErrorKind.INTERNAL, f"提取文本时出错:{type(exc).__name__}: {exc}")
+    try:
+        return pickle.dumps(doc, protocol=pickle.HIGHEST_PROTOCOL)
+    except MemoryError:
+        return pickle.dumps(error_document(name, doc.media_type, ErrorKind.TOO_LARGE, "提取出的内容过大,超过内存上限,内容未审查"))
 
 
 def _cap_memory(budget: int) -> None:
@@ -151,65 +122,6 @@ def _cap_memory(budget: int) -> None:
 def _result_cap(limits: Limits) -> int:
     # Pickled text is at most 4 bytes a character, plus part and label overhead.
     return 4 * limits.max_chars + (64 << 20)
-
-
-def _collect(fd: int, limits: Limits, cap: int) -> tuple[bytes | None, bool, bool]:
-    """Read the child's payload until EOF: (payload, timed_out, overflow)."""
-    chunks: list[bytes] = []
-    size = 0
-    end = min(limits.deadline + _GRACE, time.monotonic() + _MAX_WAIT)
-    while True:
-        remaining = end - time.monotonic()
-        if remaining <= 0:
-            return None, True, False
-        ready, _, _ = select.select([fd], [], [], remaining)
-        if not ready:
-            continue
-        chunk = os.read(fd, _CHUNK)
-        if not chunk:
-            return b"".join(chunks), False, False
-        size += len(chunk)
-        if size > cap:
-            return None, False, True
-        chunks.append(chunk)
-
-
-def _kill(pid: int) -> None:
-    for kill in (os.killpg, os.kill):
-        try:
-            kill(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            continue
-
-
-def _reap(pid: int) -> int:
-    while True:
-        try:
-            return os.waitpid(pid, 0)[1]
-        except InterruptedError:
-            continue
-        except ChildProcessError:  # reaped elsewhere (a SIGCHLD handler)
-            return 0
-
-
-def _unpickle(payload: bytes | None) -> Document | None:
-    if not payload:
-        return None
-    try:
-        doc: Any = pickle.loads(payload)
-    except Exception:
-        return None
-    return doc if isinstance(doc, Document) else None
-
-
-def _describe(status: int) -> str:
-    if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        try:
-            return f"信号{signal.Signals(sig).name}"
-        except ValueError:
-            return f"信号{sig}"
-    return f"退出码{os.waitstatus_to_exitcode(status)}"
 
 
 @functools.cache
