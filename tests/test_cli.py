@@ -88,6 +88,23 @@ def test_rules_lists_every_rule_with_versions():
     assert {r["id"] for r in data["rules"]} == set(rule_table())
 
 
+def test_console_scan_writes_its_whole_report_before_its_quick_exit(tmp_path: Path):
+    # The console entry leaves without interpreter teardown after a scan: what it wrote
+    # (far more than a pipe's buffer, on stdout and to -o) must all be there.
+    rows = [f"联系人{i:04d},手机1{3900000000 + i * 7919:010d},地址某区解放路{i}号" for i in range(1500)]
+    target = tmp_path / "名单.txt"
+    target.write_text("内部资料 请勿外传\n" + "\n".join(rows), encoding="utf-8")
+    out = tmp_path / "report.json"
+    for extra in ([], ["-o", str(out)]):
+        proc = subprocess.run([sys.executable, "-m", "secscan.cli", "scan", "--format", "json", *extra, str(target)],
+                              capture_output=True, timeout=120)
+        assert proc.returncode == 4, proc.stderr
+        raw = out.read_bytes() if extra else proc.stdout
+        assert len(raw) > 1 << 17
+        findings = json.loads(raw)["files"][0]["findings"]
+        assert sum(f["rule"] == "pii.mobile" for f in findings) >= 1000
+
+
 @pytest.mark.parametrize("entry", [["-m", "secscan.cli"], [str(ROOT / "cli.py")]])
 def test_entry_points_run_as_processes(entry, tmp_path: Path):
     target = tmp_path / "t.txt"
