@@ -6,9 +6,10 @@ them up front (lxml, pdfminer, rich …) would make every start-up pay for all o
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, cast
 
 
@@ -42,19 +43,25 @@ class LazyTable(Mapping[str, Any]):
 
 
 class _LazyRegex:
-    """``re.compile`` on first use; afterwards its methods are this object's own attributes."""
+    """Compiled on first use; afterwards its methods are this object's own attributes.
 
-    def __init__(self, pattern: str, flags: int) -> None:
-        self._source = (pattern, flags)
+    ``pattern`` is readable before: reading it compiles nothing.
+    """
+
+    def __init__(self, pattern: str | None, make: Callable[[], re.Pattern[str]]) -> None:
+        self.pattern = pattern
+        self._make = make
 
     def __getattr__(self, name: str) -> Any:  # only called until the first compile
-        compiled = re.compile(*self._source)
+        if name.startswith("__"):
+            raise AttributeError(name)
+        compiled = self._make()
         for attr in _PATTERN_ATTRS:
             setattr(self, attr, getattr(compiled, attr))
         return getattr(compiled, name)
 
     def __repr__(self) -> str:
-        return f"lazy_regex({self._source[0]!r}, {self._source[1]})"
+        return f"lazy_regex({self.pattern!r})"
 
 
 _PATTERN_ATTRS = ("search", "match", "fullmatch", "finditer", "findall", "sub", "subn", "split", "scanner",
@@ -68,4 +75,9 @@ def lazy_regex(pattern: str, flags: int = 0) -> re.Pattern[str]:
     the text, no e-mail pattern): compiling them all at import costs every start-up
     ~25 ms.  Pass it where a ``re.Pattern``'s methods are called, not to ``re.sub(rx, …)``.
     """
-    return cast(re.Pattern[str], _LazyRegex(pattern, flags))
+    return cast(re.Pattern[str], _LazyRegex(pattern, functools.partial(re.compile, pattern, flags)))
+
+
+def lazy_compiled(make: Callable[[], re.Pattern[str]], pattern: str | None = None) -> re.Pattern[str]:
+    """A regex that ``make()`` compiles the first time it is used (e.g. from a parse tree)."""
+    return cast(re.Pattern[str], _LazyRegex(pattern, make))

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import random
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -249,3 +250,36 @@ def test_each_named_pattern_is_compiled_once() -> None:
         by_pattern.setdefault(regex.pattern, set()).add(id(regex))
     assert all(len(ids) == 1 for ids in by_pattern.values())
     assert len(regexes) > len(by_pattern)  # labelled_name is named by three rules
+
+
+def _rule_regexes() -> list:
+    rules = parse_rules(__import__("tomllib").loads((lexicon_dir() / "context_rules.toml").read_text(encoding="utf-8")))
+    found = [a.regex for r in rules.rules for g in r.groups for a in g.alternatives]
+    found += [p for r in rules.rules for g in r.groups for a in g.alternatives for p in a.prefilter or ()]
+    return list({id(x): x for x in found}.values())
+
+
+def test_rule_regexes_compile_on_first_use_and_every_shipped_one_compiles() -> None:
+    """Build guard: parsing the rule file compiles no regex (a CJK range costs re ~2 ms);
+    each one, compiled, is the pattern it stands for."""
+    regexes = _rule_regexes()
+    assert len(regexes) > 20
+    assert not any("search" in vars(r) for r in regexes)  # nothing compiled by the build
+    for regex in regexes:
+        regex.search("")  # compiles: a look-behind of varying width would fail here, not in a scan
+        assert "search" in vars(regex)
+        if regex.pattern is not None:
+            assert [m.span() for m in regex.finditer(_SAMPLE)] == [m.span() for m in re.finditer(regex.pattern, _SAMPLE)]
+
+
+def test_a_plain_article_compiles_few_rule_regexes() -> None:
+    """Work guard: an article with no rule's anchor and signal nearby needs few of the patterns."""
+    load_rules.cache_clear()  # a rule set of this test's own, nothing compiled yet
+    try:
+        article = (Path(__file__).parent / "fixtures" / "context" / "pub_01_secrecy_month.txt").read_text(encoding="utf-8")
+        assert Scanner(RULES_ONLY).scan_text(article).verdict is Verdict.PASS
+        used = [a.regex for r in load_rules().rules for g in r.groups for a in g.alternatives]
+        compiled = [r.pattern for r in used if "search" in vars(r)]
+        assert len(compiled) < len(used) / 2, compiled
+    finally:
+        load_rules.cache_clear()

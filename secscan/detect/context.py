@@ -32,6 +32,7 @@ from secscan.arrays import in_sorted, unique_inverse
 from secscan.config import Config
 from secscan.detect import classifier
 from secscan.detect.base import DetectFn, DetectorSpec, NormDocument, NormPart, Rule
+from secscan.lazy import lazy_compiled, lazy_regex
 from secscan.lexicon import Lexicon
 from secscan.matcher import NO_MATCHES, MatchArrays, Matcher, build_matcher
 from secscan.normalize import fold_term
@@ -191,12 +192,11 @@ class ContextRule:
     id: str
     title: str
     reason: str
-    anchors: re.Pattern[str]
     window: int
     groups: tuple[Group, ...]
     absent: tuple[str, ...]
     raise_with: tuple[str, ...]
-    anchor_terms: tuple[str, ...] = ()  # folded, as in ``anchors``
+    anchor_terms: tuple[str, ...] = ()  # folded
 
 
 @dataclass(frozen=True)
@@ -206,17 +206,21 @@ class RuleSet:
     signals: dict[str, tuple[str, ...]]
 
 
-def _prefilter(regex: re.Pattern[str]) -> Alternative:
-    """``regex`` with cheap tests, one of which finds something in any text where it matches.
+def _prefilter(pattern: str) -> Alternative:
+    """``pattern`` with cheap tests, one of which finds something in any text where it matches.
 
-    The prefilter regexes each match a run of characters that every match of ``regex``
+    The prefilter regexes each match a run of characters that every match of ``pattern``
     consumes, with no assertion around it, so one matches in any slice that holds the
     match: a window where none of them matches cannot hold a signal.  The keys are a
     literal string of each such run (when every run has a rare one): a window that holds
     no key holds no run either.  None for what is not known.
+
+    The regexes compile on first use: a CJK range costs ``re`` ~2 ms to compile, and a
+    text with no anchor of a rule never needs that rule's patterns.
     """
+    regex = lazy_regex(pattern)
     try:
-        tree = _sre_parser.parse(regex.pattern, regex.flags)
+        tree = _sre_parser.parse(pattern)
         found = _required(list(tree))
         if found is None or found[0] >= 1.0:
             return Alternative(regex)
@@ -225,7 +229,8 @@ def _prefilter(regex: re.Pattern[str]) -> Alternative:
         sequences = [list(a) for a in alts if a[0][0] is not _sc.LITERAL]
         if literal_first:  # one alternation: re skips ahead to the first characters in C
             sequences.append([(_sc.BRANCH, (None, literal_first))])
-        prefilter = tuple(_sre_compiler.compile(_sre_parser.SubPattern(state, data), regex.flags) for data in sequences)
+        prefilter = tuple(lazy_compiled(functools.partial(_sre_compiler.compile, _sre_parser.SubPattern(state, data)))
+                          for data in sequences)
         keys = None if state.flags & re.IGNORECASE else tuple(dict.fromkeys(_key(a) for a in alts))
         return Alternative(regex, prefilter, None if keys is None or "" in keys else keys)
     except Exception:  # re's internals changed: no prefilter, the exact regex still runs
@@ -255,7 +260,8 @@ def _alternation(terms: Sequence[str]) -> str:
 
 
 def _alternative(pattern: str) -> Alternative:
-    return _prefilter(re.compile(pattern))
+    _sre_parser.parse(pattern)  # a syntax error is the rule file's, said at build (re.error)
+    return _prefilter(pattern)
 
 
 def _group(raw: dict, patterns: dict[str, Alternative], where: str) -> Group:
@@ -273,19 +279,18 @@ def _group(raw: dict, patterns: dict[str, Alternative], where: str) -> Group:
     literal = bool(plain) and len(plain) == len(terms)
     alternatives = [patterns[n] for n in named]
     if plain:
-        regex = re.compile(_alternation(plain))
-        alternatives.append(Alternative(regex) if literal else _prefilter(regex))
-    if not all(_never_empty(a.regex) for a in alternatives):
+        pattern = _alternation(plain)
+        alternatives.append(Alternative(lazy_regex(pattern)) if literal else _prefilter(pattern))
+    if not all(_never_empty(a.regex.pattern) for a in alternatives):
         # Apart, the alternatives are tried as the alternation would only for non-empty
         # matches (see _alternation_spans): keep the one regex otherwise.
-        regex = re.compile("|".join(f"(?:{a.regex.pattern})" for a in alternatives))
-        alternatives = [_prefilter(regex)]
+        alternatives = [_prefilter("|".join(f"(?:{a.regex.pattern})" for a in alternatives))]
     return Group(tuple(alternatives), FUTURE_DATE in terms, scope == "document", tuple(_folded(plain)) if literal else ())
 
 
-def _never_empty(regex: re.Pattern[str]) -> bool:
+def _never_empty(pattern: str) -> bool:
     try:
-        return _sre_parser.parse(regex.pattern, regex.flags).getwidth()[0] > 0
+        return _sre_parser.parse(pattern).getwidth()[0] > 0
     except Exception:  # re's internals changed: assume the worst
         return False
 
@@ -310,7 +315,7 @@ def parse_rules(data: dict, source: str = RULES_FILE) -> RuleSet:
             if unknown:
                 raise RuleFileError(f"{where}: unknown signal(s) {', '.join(unknown)}")
             rules.append(ContextRule(
-                rid, raw["title"], raw["reason"], re.compile(_alternation(raw["anchors"])), int(raw["window"]),
+                rid, raw["title"], raw["reason"], int(raw["window"]),
                 tuple(_group(g, compiled, where) for g in raw["require"]),
                 tuple(fold_term(t) for t in raw.get("absent", [])), tuple(raw.get("raise_with", [])),
                 tuple(_folded(raw["anchors"])),
