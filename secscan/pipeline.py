@@ -155,12 +155,18 @@ class Scanner:
         norm = normalize_document(doc, built.lexicon)
         hits: list[Hit] = []
         errors = list(doc.errors)
-        for run in run_detectors(built.detectors, norm, self.config.timeout_seconds):
+        early: dict[int, Finding] = {}  # by id(hit): findings placed while a side process works
+
+        def place_early(own: list[Hit]) -> None:
+            early.update((id(h), to_finding(h, norm, built, self.config)) for h in own)
+
+        runs = run_detectors(built.detectors, norm, self.config.timeout_seconds, meanwhile=place_early)
+        for run in runs:
             hits.extend(run.hits)
             if run.error is not None:  # a detector bug is reported, and the file is not passed
                 errors.append(ReadError(ErrorKind.INTERNAL, f"检测器出错:{run.error}"))
         hits = allow(hits, norm, self.config)
-        placed = [(h.part, to_finding(h, norm, built, self.config)) for h in merge_overlaps(hits)]
+        placed = [(h.part, early.get(id(h)) or to_finding(h, norm, built, self.config)) for h in merge_overlaps(hits)]
         placed.extend(hidden_findings(norm, self.config, {h.part for h in hits}))
         placed.sort(key=lambda pf: (pf[0], pf[1].start, pf[1].rule))
         findings = [f for _, f in placed]

@@ -22,7 +22,7 @@ import os
 import pickle
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from secscan.detect.base import DetectFn, NormDocument
@@ -51,10 +51,14 @@ class Detector:
     side: bool = False
 
 
-def run_detectors(detectors: Sequence[Detector], doc: NormDocument, timeout: float) -> list[DetectorRun]:
+def run_detectors(detectors: Sequence[Detector], doc: NormDocument, timeout: float,
+                  meanwhile: Callable[[list[Hit]], object] | None = None) -> list[DetectorRun]:
     """Every detector's run on ``doc``, in the order of ``detectors``.
 
     ``timeout`` bounds the wait for the side process; past it, its detectors run here.
+    When there is a side process, ``meanwhile`` is given this process's hits before the
+    wait for its result (the pipeline places them as findings: work done in time that
+    would otherwise be spent waiting).
     """
     side = [i for i, d in enumerate(detectors) if d.side]
     if not side or not may_split(doc):
@@ -66,6 +70,8 @@ def run_detectors(detectors: Sequence[Detector], doc: NormDocument, timeout: flo
         return [run_one(d.detect, doc) for d in detectors]
     with child:
         runs = {i: run_one(d.detect, doc) for i, d in enumerate(detectors) if not d.side}
+        if meanwhile is not None:
+            meanwhile([hit for run in runs.values() for hit in run.hits])
         received = _decode(child.result(time.monotonic() + timeout, _RESULT_CAP).value(tuple), len(side))
     if received is None:
         received = [run_one(detectors[i].detect, doc) for i in side]
