@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +26,7 @@ from secscan.types import Document, ErrorKind, Hit, Part, PartKind, Verdict
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CONFIG = Config(today="2026-11-23", isolate=False)
-needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+needs_fork = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the split is made on Linux only")
 
 
 class CountingFork(runner.ForkedCall):
@@ -177,7 +178,7 @@ def test_split_needs_a_long_document_two_cpus_and_no_other_thread(monkeypatch: p
     long = _sized(runner.SPLIT_MIN_CHARS)
     monkeypatch.setattr(runner, "_usable_cpus", lambda: 2)
     monkeypatch.setattr(runner, "_other_threads", lambda: False)
-    assert runner.may_split(long) is hasattr(os, "fork")
+    assert runner.may_split(long) is sys.platform.startswith("linux")
     assert not runner.may_split(_sized(runner.SPLIT_MIN_CHARS - 1))
     monkeypatch.setattr(runner, "_usable_cpus", lambda: 1)
     assert not runner.may_split(long)

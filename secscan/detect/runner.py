@@ -9,10 +9,12 @@ they are put back in the detectors' declared order.  Anything that goes wrong wi
 child (no fork, a crash, a time-out, a result that does not unpickle) makes the side
 detectors run here after all, so the result is still the same.
 
-The split is made only where it can pay and cannot harm: ``fork`` exists, the process
-may use two CPUs, no other thread runs (a fork copies no threads, but it copies the locks
-they hold: a server's or a Dask worker's threads rule it out), and the document holds at
-least :data:`SPLIT_MIN_CHARS` characters (below that the fork costs more than it saves).
+The split is made only where it can pay and cannot harm: on Linux (macOS's system
+libraries, numpy's BLAS among them, are not safe to use in a forked child), where the
+process may use two CPUs, no other thread runs (a fork copies no threads, but it copies
+the locks they hold: a server's or a Dask worker's threads rule it out), and the document
+holds at least :data:`SPLIT_MIN_CHARS` characters (below that the fork costs more than it
+saves).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import functools
 import os
 import pickle
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -88,7 +91,7 @@ def run_one(detect: DetectFn, doc: NormDocument) -> DetectorRun:
 
 def may_split(doc: NormDocument) -> bool:
     return (
-        hasattr(os, "fork")
+        sys.platform.startswith("linux")
         and _usable_cpus() >= 2
         and not _other_threads()
         and sum(len(p.text) for p in doc.parts) >= SPLIT_MIN_CHARS
@@ -100,19 +103,15 @@ def _other_threads() -> bool:
 
 
 def _usable_cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS
-        return os.cpu_count() or 1
-
-
-# Hits cross the pipe as plain tuples: their facts are a read-only mapping proxy, which
-# does not pickle.
-_Row = tuple[str, int, int, int, dict[str, str], "int | None"]
+    return len(os.sched_getaffinity(0))
 
 
 def _side_payload(detects: list[DetectFn], doc: NormDocument) -> bytes:
-    """The child's work: each side detector's hits (as rows) or error."""
+    """The child's work: each side detector's hits or error.
+
+    Hits cross the pipe as plain tuples: their facts are a read-only mapping proxy, which
+    does not pickle.
+    """
     out = []
     for detect in detects:
         run = run_one(detect, doc)
