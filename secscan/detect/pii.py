@@ -327,7 +327,11 @@ class _Context:
     tables: list[PersonTable]
     public: bool
     today: dt.date
-    divisions: Divisions
+
+    @property
+    def divisions(self) -> Divisions:
+        """Read on the first 15- or 18-digit candidate: most texts hold none."""
+        return load_divisions()
 
     def before(self, pos: int, width: int) -> str:
         return self.part.text[max(0, pos - width):pos]
@@ -488,13 +492,12 @@ def _lists(ctx: _Context) -> Iterator[Hit]:
 
 
 def build(config: Config, lexicon: Lexicon) -> DetectFn:
-    divisions = load_divisions()
     today = dt.date.fromisoformat(config.today) if config.today else dt.date.today()
 
     def detect(doc: NormDocument) -> Iterator[Hit]:
         public = any(_PUBLIC_DOC_RE.search(p.text) for p in doc.parts if not p.part.kind.hidden)
         for part in doc.parts:
-            ctx = _Context(part, person_tables(part), public, today, divisions)
+            ctx = _Context(part, person_tables(part), public, today)
             yield from _numbers(ctx)
             yield from _documents(ctx)
             yield from _emails(ctx)
