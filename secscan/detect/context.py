@@ -219,8 +219,8 @@ def _prefilter(pattern: str) -> Alternative:
     text with no anchor of a rule never needs that rule's patterns.
     """
     regex = lazy_regex(pattern)
+    tree = _parsed(pattern)  # a syntax error is the rule file's: re.error, at build
     try:
-        tree = _sre_parser.parse(pattern)
         found = _required(list(tree))
         if found is None or found[0] >= 1.0:
             return Alternative(regex)
@@ -259,9 +259,9 @@ def _alternation(terms: Sequence[str]) -> str:
     return "|".join(re.escape(t) for t in _folded(terms))
 
 
-def _alternative(pattern: str) -> Alternative:
-    _sre_parser.parse(pattern)  # a syntax error is the rule file's, said at build (re.error)
-    return _prefilter(pattern)
+@functools.lru_cache(maxsize=256)  # a pattern is parsed once for its prefilter and its width
+def _parsed(pattern: str) -> _sre_parser.SubPattern:
+    return _sre_parser.parse(pattern)
 
 
 def _group(raw: dict, patterns: dict[str, Alternative], where: str) -> Group:
@@ -290,7 +290,7 @@ def _group(raw: dict, patterns: dict[str, Alternative], where: str) -> Group:
 
 def _never_empty(pattern: str) -> bool:
     try:
-        return _sre_parser.parse(pattern).getwidth()[0] > 0
+        return _parsed(pattern).getwidth()[0] > 0
     except Exception:  # re's internals changed: assume the worst
         return False
 
@@ -301,7 +301,7 @@ def parse_rules(data: dict, source: str = RULES_FILE) -> RuleSet:
     compiled: dict[str, Alternative] = {}
     for name, pattern in patterns.items():
         try:
-            compiled[name] = _alternative(pattern)  # compiled once, shared by every group that names it
+            compiled[name] = _prefilter(pattern)  # built once, shared by every group that names it
         except re.error as exc:
             raise RuleFileError(f"{source}: pattern {name}: {exc}") from exc
     rules = []
