@@ -73,6 +73,22 @@ def test_featurizer_equals_the_automaton_on_random_vocabularies(monkeypatch: pyt
         assert (features.tolist(), ends.tolist()) == reference_occurrences(vocab, text), (vocab, text)
 
 
+def test_short_parts_walked_together_give_each_part_its_own_occurrences() -> None:
+    """One walk over a page's short parts joined: every part's occurrences, in order, as alone."""
+    rnd = random.Random(8)
+    words = [w for w in MODEL.vocabulary if len(w) > 1][:400]
+    featurizer = MODEL.featurizer
+    for _ in range(60):
+        texts = ["".join(rnd.choice(words) + rnd.choice(["", "。", "\n", "a"]) for _ in range(rnd.randint(0, 12)))
+                 for _ in range(rnd.randint(2, 6))]
+        if rnd.random() < 0.2:
+            texts[0] += "\x00" + texts[-1]  # the joining character inside a text: each walked alone
+        each = featurizer.occurrences_each(texts)
+        alone = [featurizer.occurrences(t) for t in texts]
+        assert [(f.tolist(), e.tolist()) for f, e in each] == [(f.tolist(), e.tolist()) for f, e in alone]
+        assert sum(f.size for f, _ in each) > 0
+
+
 def test_probabilities_and_explanations_are_unchanged_across_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     text = "\n".join(p.read_text(encoding="utf-8") for p in TEXTS if p.name.startswith("sen_"))
     norm = normalize_document(Document("s.txt", "text/plain", (Part(PartKind.BODY, text),)), load_lexicon())
