@@ -163,6 +163,9 @@ class AsciiView:
     def find_all(self, needle: str) -> list[int]:
         """Text offsets of ``needle`` (ASCII, lower case) matched case-insensitively on ASCII letters."""
         if len(self.text) < SMALL_TEXT:
+            first = needle[:1]
+            if first and first not in self.text and first.upper() not in self.text:  # the usual case: C, no regex
+                return []
             return [m.start() for m in _overlapping(needle).finditer(self.text)]
         proj = self._projection
         out, find = [], proj.lower.find
