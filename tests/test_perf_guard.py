@@ -190,6 +190,17 @@ def test_newlines_before_equals_counting_in_long_text() -> None:
         assert newlines_before(text, pos) == text.count("\n", 0, pos)
 
 
+def test_line_lengths_equal_line_bounds() -> None:
+    rnd = random.Random(4)
+    lexicon = load_lexicon()
+    for _ in range(300):
+        text = "".join(rnd.choice("ab\n机密") for _ in range(rnd.randint(0, 60)))
+        part = normalize_document(Document("l.txt", "text/plain", (Part(PartKind.BODY, text),)), lexicon).parts[0]
+        positions = sorted(rnd.randrange(len(part.text) + 1) for _ in range(8)) if part.text else []
+        expected = [hi - lo for lo, hi in map(part.line_bounds, positions)]
+        assert part.line_lengths(np.array(positions, dtype=np.int64)).tolist() == expected, (part.text, positions)
+
+
 def test_matches_within_equals_a_linear_filter() -> None:
     text = ("工作秘密\n内部资料 注意保存\n关于保守工作秘密的通知,内部传阅。\n" * 300)
     part = normalize_document(Document("m.txt", "text/plain", (Part(PartKind.BODY, text),)), load_lexicon()).parts[0]

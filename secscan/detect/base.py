@@ -88,11 +88,13 @@ class NormPart:
 
     def line_lengths(self, positions: np.ndarray) -> np.ndarray:
         """Length of the line holding each offset: :meth:`line_bounds`, vectorized."""
-        newlines = self.newlines()
-        i = np.searchsorted(newlines, positions, side="left")
-        ends = np.append(newlines, len(self.text))[i]
-        starts = np.insert(newlines + 1, 0, 0)[i]
-        return ends - starts
+        return self._lengths_of_lines.take(np.searchsorted(self.newlines(), positions, side="left"))
+
+    @functools.cached_property
+    def _lengths_of_lines(self) -> np.ndarray:
+        # between consecutive newlines, with one before the text and one after it
+        bounds = np.concatenate(([-1], self.newlines(), [len(self.text)]))
+        return bounds[1:] - bounds[:-1] - 1
 
     def line_index(self, pos: int) -> int:
         """0-based line number of normalized offset ``pos``."""
