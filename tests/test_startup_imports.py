@@ -86,9 +86,29 @@ def test_format_tables_import_on_lookup() -> None:
 
 def test_forked_extraction_preloads_every_extractor_in_the_parent() -> None:
     # A batch of office files must not pay each parser's import once per forked child.
-    loaded = _loaded_after("from secscan.extract.isolate import _preload\n_preload()")
+    loaded = _loaded_after("from secscan.extract.isolate import preload\npreload()")
     assert {"secscan.extract.docx", "secscan.extract.xlsx", "secscan.extract.legacy", "secscan.extract.html",
             "secscan.extract.pdf_reader", "lxml.etree"} <= loaded
+
+
+def test_a_one_file_scan_forks_without_loading_every_parser(tmp_path: Path) -> None:
+    # A reviewer's single draft.docx: its child imports the docx parser; the parent loads
+    # no PDF parser.  From the second forked file on, the parent preloads them all.
+    from builders import docx_bytes
+
+    draft, other = tmp_path / "草稿.docx", tmp_path / "附件.docx"
+    draft.write_bytes(docx_bytes(["关于召开年度工作会议的通知", "内部资料 请勿外传"]))
+    other.write_bytes(docx_bytes(["附件一"]))
+    code = ("from secscan.pipeline import Scanner\n"
+            "import sys\n"
+            f"r = Scanner().scan_path({str(draft)!r})\n"
+            "assert r.verdict.value != 'pass' and not r.errors, r\n"
+            "print('after one', 'pdfminer' in sys.modules, 'secscan.extract.docx' in sys.modules)\n"
+            f"Scanner().scan_path({str(other)!r})\n")
+    out = subprocess.run([sys.executable, "-c", code + "print('after two', 'pdfminer' in sys.modules)"],
+                         capture_output=True, text=True, check=True, cwd=ROOT).stdout.split("\n")
+    assert out[0] == "after one False False"  # the child read the docx; the parent imported nothing of it
+    assert out[1] == "after two True"
 
 
 def test_lazy_regex_is_the_compiled_pattern_once_used() -> None:

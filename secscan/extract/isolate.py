@@ -64,7 +64,7 @@ class IsolatedExtractor:
     def __call__(self, data: bytes, name: str, limits: Limits) -> Document:
         if not hasattr(os, "fork") or self._inline(data, name):
             return self.extract(data, name, limits)
-        _preload()
+        _before_fork()
         try:
             return self._forked(data, name, limits)
         except OSError:  # no fork possible (process limit, memory): cooperative limits only
@@ -124,8 +124,25 @@ def _result_cap(limits: Limits) -> int:
     return 4 * limits.max_chars + (64 << 20)
 
 
+_forked_before = False
+
+
+def _before_fork() -> None:
+    """Preload the parsers in this process from its second forked file on.
+
+    The first file's child imports only what its own format needs, so a one-file scan (a
+    reviewer's draft.docx) never loads pdfminer; from the second file on, every child
+    inherits the parsers instead of importing its own.
+    """
+    global _forked_before
+    if _forked_before:
+        preload()
+    _forked_before = True
+
+
 @functools.cache
-def _preload() -> None:
+def preload() -> None:
+    """Import every parser now: a server's or a pool's worker calls it once at start."""
     EXTRACTORS.load_all()
     for module in _PRELOAD:
         importlib.import_module(module)
