@@ -1,7 +1,7 @@
 """One function run in a forked child, its result read back through a pipe.
 
 Two stages use it: extraction (``extract/isolate.py``: a hostile file's parser is
-killed at the deadline and its memory capped) and detection (``pipeline.py``: on a long
+killed at the deadline and its memory capped) and detection (``detect/runner.py``: on a long
 document, the context rules and the classifier run on the machine's second core while
 the other detectors run in the parent).
 
@@ -30,7 +30,7 @@ T = TypeVar("T")
 
 _CHUNK = 1 << 20
 _MAX_WAIT = 24 * 3600.0  # a deadline of "never" still ends
-FAILED_CODE = 70  # the child's exit code when it could not even send its result
+_FAILED_CODE = 70  # the child's exit code when it could not even send its result
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ class ForkedCall:
             self._fd = None
         if self._pid is not None:
             if kill:
-                kill_group(self._pid)
+                _kill_group(self._pid)
             self._status = _reap(self._pid)
             self._pid = None
 
@@ -120,7 +120,7 @@ def _serve(write_fd: int, produce: Callable[[], bytes]) -> None:
         while view:
             view = view[os.write(write_fd, view[:_CHUNK]):]
     except BaseException:  # nothing reaches the caller's code: the parent sees no payload
-        code = FAILED_CODE
+        code = _FAILED_CODE
     finally:
         os._exit(code)
 
@@ -146,7 +146,7 @@ def _collect(fd: int, deadline: float, cap: int) -> tuple[bytes | None, bool, bo
         chunks.append(chunk)
 
 
-def kill_group(pid: int) -> None:
+def _kill_group(pid: int) -> None:
     """SIGKILL a child's process group, and the child itself if it had no group yet."""
     for kill in (os.killpg, os.kill):
         try:

@@ -78,6 +78,6 @@ def lazy_regex(pattern: str, flags: int = 0) -> re.Pattern[str]:
     return cast(re.Pattern[str], _LazyRegex(pattern, functools.partial(re.compile, pattern, flags)))
 
 
-def lazy_compiled(make: Callable[[], re.Pattern[str]], pattern: str | None = None) -> re.Pattern[str]:
+def lazy_compiled(make: Callable[[], re.Pattern[str]]) -> re.Pattern[str]:
     """A regex that ``make()`` compiles the first time it is used (e.g. from a parse tree)."""
-    return cast(re.Pattern[str], _LazyRegex(pattern, make))
+    return cast(re.Pattern[str], _LazyRegex(None, make))

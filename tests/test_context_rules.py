@@ -241,9 +241,14 @@ def test_prefilter_spares_the_pattern_regexes_in_windows_without_signals() -> No
     assert calls == 0
 
 
+def _fresh_rules():
+    """The shipped rule set, parsed anew: nothing in it compiled yet."""
+    return parse_rules(__import__("tomllib").loads((lexicon_dir() / "context_rules.toml").read_text(encoding="utf-8")))
+
+
 def test_each_named_pattern_is_compiled_once() -> None:
     """Build guard: groups share the compiled pattern instead of recompiling it in an alternation."""
-    rules = parse_rules(__import__("tomllib").loads((lexicon_dir() / "context_rules.toml").read_text(encoding="utf-8")))
+    rules = _fresh_rules()
     regexes = [a.regex for r in rules.rules for g in r.groups for a in g.alternatives]
     by_pattern: dict[str, set[int]] = {}
     for regex in regexes:
@@ -253,7 +258,7 @@ def test_each_named_pattern_is_compiled_once() -> None:
 
 
 def _rule_regexes() -> list:
-    rules = parse_rules(__import__("tomllib").loads((lexicon_dir() / "context_rules.toml").read_text(encoding="utf-8")))
+    rules = _fresh_rules()
     found = [a.regex for r in rules.rules for g in r.groups for a in g.alternatives]
     found += [p for r in rules.rules for g in r.groups for a in g.alternatives for p in a.prefilter or ()]
     return list({id(x): x for x in found}.values())

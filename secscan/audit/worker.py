@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from secscan import __version__
 from secscan.config import Config
 from secscan.extract.base import error_document
-from secscan.extract.isolate import preload
+from secscan.extract.isolate import preload_parsers
 from secscan.lexicon import shipped_lexicon_files
 from secscan.pipeline import Scanner
 from secscan.report.json import file_dict
@@ -102,8 +102,7 @@ def _scanner(config: Config) -> Scanner:
 def init_worker(config: Config) -> None:
     """Process-pool initializer: build the scanner and import the parsers before the first document arrives."""
     _scanner(config)
-    if config.isolate:
-        preload()
+    preload_parsers(config)
 
 
 # An HTML page rarely links more; the cap keeps one hostile page from flooding the store.

@@ -140,9 +140,15 @@ def _before_fork() -> None:
     _forked_before = True
 
 
+def preload_parsers(config: object) -> None:
+    """At a server's or a pool's worker start: the parsers now, when files are read in children."""
+    if config.isolate and hasattr(os, "fork"):
+        preload()
+
+
 @functools.cache
 def preload() -> None:
-    """Import every parser now: a server's or a pool's worker calls it once at start."""
+    """Import every parser now."""
     EXTRACTORS.load_all()
     for module in _PRELOAD:
         importlib.import_module(module)

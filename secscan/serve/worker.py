@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from secscan.config import Config
 from secscan.extract import Limits
-from secscan.extract.isolate import ExtractFn, default_extractor, preload
+from secscan.extract.isolate import ExtractFn, default_extractor, preload_parsers
 from secscan.pipeline import Scanner
 from secscan.report.json import file_dict
 from secscan.types import Document
@@ -52,7 +52,7 @@ def init(config: Config) -> None:
     if os.environ.get(FAULTS_ENV) == "1":
         extract = functools.partial(_faulty_extract, default_extractor(config))
     _scanner = Scanner(config, extract=extract).warm_up()
-    preload()  # every parser now, so that no request's forked extraction imports one
+    preload_parsers(config)  # so that no request's forked extraction imports one
 
 
 def ready() -> int:
