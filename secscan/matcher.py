@@ -36,7 +36,7 @@ from typing import Protocol
 
 import numpy as np
 
-from secscan.arrays import in_sorted
+from secscan.arrays import find_code_points, in_sorted
 
 ENGINES = ("hyperscan", "ahocorasick_rs", "pyahocorasick")
 ENV_ENGINE = "SECSCAN_MATCHER"
@@ -145,14 +145,17 @@ class _Utf16Engine(_Engine):
         raise NotImplementedError
 
 
+def _is_astral(codes: np.ndarray) -> np.ndarray:
+    return codes > 0xFFFF
+
+
 def _units_to_chars(text: str, units: np.ndarray, words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """UTF-16 unit offsets → ``str`` offsets in a text with characters beyond the BMP.
 
     Each such character takes two units; a match starting on its second unit would start
     inside the character and is dropped.
     """
-    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    astral = np.flatnonzero(codes > 0xFFFF)
+    astral = find_code_points(text, _is_astral)[0]
     astral_units = astral + np.arange(len(astral))  # unit offset of each such character
     inside = in_sorted(units, astral_units + 1)
     units, words = units[~inside], words[~inside]

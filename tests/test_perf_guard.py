@@ -1,7 +1,8 @@
 """Regression guards for the fast paths: same results as the slow reference, and counts, not timings.
 
 * The classifier's vectorized featurizer counts exactly what one pyahocorasick pass over
-  the vocabulary counts, in the same order (so the model's sums are bit for bit equal).
+  the vocabulary counts, in the same order; its score, taken block by block, is the
+  training formula's and keeps the memory of one block.
 * The context rules find anchors and literal signals through one automaton pass per part,
   with exactly ``re.finditer``'s results; they make no per-window regex call for groups
   made only of terms.
@@ -11,9 +12,11 @@
 from __future__ import annotations
 
 import cProfile
+import math
 import pstats
 import random
 import re
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,6 +24,7 @@ import ahocorasick
 import numpy as np
 import pytest
 
+from secscan import arrays
 from secscan.config import Config
 from secscan.detect import classifier, context
 from secscan.detect.base import newlines_before
@@ -215,3 +219,70 @@ def test_counts_training_uses_are_bincounts_of_occurrences() -> None:
     counts = MODEL.featurizer.counts(text)
     ref = np.bincount(reference_occurrences(MODEL.vocabulary, text)[0], minlength=len(MODEL.vocabulary))
     assert counts.tolist() == ref.tolist()
+
+
+def reference_score(parts: list[str]) -> tuple[float, tuple[int, int], list[str]]:
+    """The model's score by its definition: the tf-idf row · coef, and the line whose occurrences weigh most."""
+    counts = np.zeros(len(MODEL.vocabulary))
+    lines: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for p, text in enumerate(parts):
+        features, ends = reference_occurrences(MODEL.vocabulary, text)
+        for f, end in zip(features, ends, strict=True):
+            counts[f] += 1
+            lines.setdefault((p, text.count("\n", 0, end - 1)), []).append((f, end))
+    x = counts * MODEL.idf
+    x /= np.linalg.norm(x)
+    decision = float(x @ (MODEL.weights / MODEL.idf)) + MODEL.intercept
+    totals = {key: math.fsum(MODEL.weights[f] for f, _ in found) for key, found in lines.items()}
+    best = max(sorted(totals), key=lambda key: totals[key])  # the first of equal totals
+    shown = sorted({MODEL.vocabulary[f] for f, _ in lines[best] if MODEL.weights[f] > 0})
+    return decision, best, shown
+
+
+def test_score_parts_is_the_models_definition_block_by_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks of 97 characters cut lines and occurrences' windows; nothing may change."""
+    monkeypatch.setattr(classifier, "_CHUNK", 97)
+    rnd = random.Random(11)
+    sentences = [s for p in TEXTS for s in normalize(p.read_text(encoding="utf-8"))[0].replace("\n", "。").split("。") if s]
+    for _ in range(12):
+        parts = ["\n".join("。".join(rnd.sample(sentences, rnd.randint(1, 6))) for _ in range(rnd.randint(1, 9)))
+                 for _ in range(rnd.randint(1, 3))]
+        norm = normalize_document(Document("s.txt", "text/plain", tuple(Part(PartKind.BODY, t) for t in parts)), None)
+        model = classifier.LinearModel(**{**MODEL.__dict__, "featurizer": classifier.Featurizer(MODEL.vocabulary)})
+        scored = model.score_parts(norm.parts)
+        decision, (part, line), shown = reference_score([p.text for p in norm.parts])
+        assert scored.decision == pytest.approx(decision, rel=1e-12, abs=1e-12)
+        assert (scored.best.part, scored.best.line) == (part, line)
+        assert {f[0] for f in scored.best.features} <= set(shown)
+        assert bool(scored.best.features) == bool(shown)
+
+
+def test_score_parts_keeps_one_blocks_arrays_not_the_documents() -> None:
+    """3 million characters: the occurrences alone would be ~50 MB of arrays."""
+    base = "\n".join(normalize(p.read_text(encoding="utf-8"))[0] for p in TEXTS)
+    text = (base * (3_000_000 // len(base) + 1))[:3_000_000]
+    norm = normalize_document(Document("big.txt", "text/plain", (Part(PartKind.BODY, text),)), None)
+    norm.parts[0].newlines()
+    MODEL.featurizer.occurrences("预热")  # the trie
+    assert MODEL.featurizer.occurrences(text)[0].size > 1_000_000
+    tracemalloc.start()
+    try:
+        MODEL.score_parts(norm.parts)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20_000_000
+
+
+@pytest.mark.parametrize("block", [1, 7, 1 << 18])
+def test_find_code_points_equals_one_array(monkeypatch: pytest.MonkeyPatch, block: int) -> None:
+    monkeypatch.setattr(arrays, "_BLOCK", block)
+    rnd = random.Random(block)
+    for _ in range(40):
+        text = "".join(rnd.choice(["机", "\n", "a", "𠀀", "\ud800", "Ｚ", " "]) for _ in range(rnd.randint(0, 300)))
+        codes = [ord(c) for c in text]
+        for test in (lambda c: c == 10, lambda c: c < 128, lambda c: c > 0xFFFF):
+            offsets, found = arrays.find_code_points(text, test)
+            expected = [i for i, c in enumerate(codes) if test(c)]
+            assert offsets.tolist() == expected
+            assert found.tolist() == [codes[i] for i in expected]

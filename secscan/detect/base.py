@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from secscan.arrays import find_code_points
 from secscan.matcher import NO_MATCHES, MatchArrays
 from secscan.types import Category, Document, Hit, Part, Severity
 
@@ -179,8 +180,11 @@ def _newline_list(text: str) -> list[int]:
 
 @functools.lru_cache(maxsize=4)  # the parts being detected or placed
 def _newline_offsets(text: str) -> np.ndarray:
-    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    return np.flatnonzero(codes == 10)
+    return find_code_points(text, _is_newline)[0]
+
+
+def _is_newline(codes: np.ndarray) -> np.ndarray:
+    return codes == 10
 
 
 @dataclass(frozen=True)

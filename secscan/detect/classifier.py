@@ -20,7 +20,7 @@ import hashlib
 import json
 import math
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -205,8 +205,8 @@ class Featurizer:
     """Finds every vocabulary entry in a text: the same counts at training and scoring.
 
     Every occurrence, overlapping ones included, in the order an Aho-Corasick automaton
-    reports them (by end, longest first), so that floating-point sums over them are
-    bit for bit what they were when one was used.  The walk is vectorized instead: all
+    reports them (by end, longest first): a line's weight is summed in that order, so it
+    does not depend on how the text was cut into blocks.  The walk is vectorized instead: all
     starts of a two-character prefix descend a dense trie together, one numpy gather per
     depth — the vocabulary is mostly 2–3-character n-grams, so few go deeper than three —
     and the occurrences, packed into int64 that sort by end then length, are merged by one sort.
@@ -218,15 +218,23 @@ class Featurizer:
     def _trie(self) -> _Trie:
         return _Trie.build(self.vocabulary)
 
-    def occurrences(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """Feature index and end offset of every vocabulary occurrence (overlapping)."""
-        if not self.vocabulary or not text:
+    def occurrences(self, text: str, lo: int = 0, hi: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Feature index and end offset of every vocabulary occurrence (overlapping) ending in ``(lo, hi]``."""
+        blocks = list(self.blocks(text, lo, hi))
+        if not blocks:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-        trie = self._trie
-        blocks = [trie.walk(text, lo, min(len(text), lo + _CHUNK)) for lo in range(0, len(text), _CHUNK)]
         if len(blocks) == 1:
             return blocks[0]
         return np.concatenate([b[0] for b in blocks]), np.concatenate([b[1] for b in blocks])
+
+    def blocks(self, text: str, lo: int = 0, hi: int | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """:meth:`occurrences`, one block of end positions at a time: a long text's arrays stay small."""
+        hi = len(text) if hi is None else hi
+        if not self.vocabulary:
+            return
+        trie = self._trie
+        for start in range(lo, hi, _CHUNK):
+            yield trie.walk(text, start, min(hi, start + _CHUNK))
 
     def occurrences_each(self, texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
         """:meth:`occurrences` of each text; short texts in one walk (a walk costs ~0.1 ms of numpy calls).
@@ -234,7 +242,7 @@ class Featurizer:
         The texts are joined with a character no vocabulary entry holds, so no occurrence
         crosses from one to the next, and each text's own come back in their own order.
         """
-        if len(texts) < 2 or sum(map(len, texts)) > _JOIN_MAX_CHARS or any(_JOIN in t for t in texts) or self._holds_join:
+        if not self._joinable(texts):
             return [self.occurrences(t) for t in texts]
         features, ends = self.occurrences(_JOIN.join(texts))
         out = []
@@ -244,6 +252,16 @@ class Featurizer:
             out.append((features[lo:hi], ends[lo:hi] - start))
             start += len(text) + 1
         return out
+
+    def blocks_each(self, texts: Sequence[str]) -> list[Iterable[tuple[np.ndarray, np.ndarray]]]:
+        """:meth:`blocks` of each text (short texts walked together, as in :meth:`occurrences_each`)."""
+        if self._joinable(texts):
+            return [(found,) for found in self.occurrences_each(texts)]
+        return [self.blocks(t) for t in texts]
+
+    def _joinable(self, texts: Sequence[str]) -> bool:
+        return (len(texts) >= 2 and sum(map(len, texts)) <= _JOIN_MAX_CHARS
+                and not any(_JOIN in t for t in texts) and not self._holds_join)
 
     @functools.cached_property
     def _holds_join(self) -> bool:
@@ -280,50 +298,60 @@ class LinearModel:
         a, b = self.calibration
         return 1.0 / (1.0 + math.exp(-(a * decision + b)))
 
-    def vector_norm(self, features: np.ndarray) -> float:
-        counts = np.bincount(features, minlength=len(self.vocabulary)).astype(np.float64)
+    def vector_norm(self, counts: np.ndarray) -> float:
         norm = float(np.linalg.norm(counts * self.idf))
         return norm or 1.0
 
+    def decision(self, counts: np.ndarray) -> float:
+        """The decision value of a text's feature counts: its tf-idf row · coef, as at training."""
+        return float(counts @ self.weights) / self.vector_norm(counts) + self.intercept
+
     def probability(self, text: str) -> float:
-        features, _ = self.occurrences(text)
-        if not features.size:
-            return self.calibrate(self.intercept)
-        decision = float(self.weights[features].sum()) / self.vector_norm(features) + self.intercept
-        return self.calibrate(decision)
+        return self.calibrate(self.decision(self.featurizer.counts(text)))
 
     def score_parts(self, parts: Sequence[NormPart]) -> Scored:
-        """Score the parts as one document; keep the line that weighed most toward sensitive."""
-        each = self.featurizer.occurrences_each([p.text for p in parts])
-        found = [(p, f, e) for p, (f, e) in zip(parts, each, strict=True) if f.size]
-        if not found:
-            return Scored(self.calibrate(self.intercept), self.intercept, None)
-        features = found[0][1] if len(found) == 1 else np.concatenate([f for _, f, _ in found])
-        weights = self.weights.take(features)
-        norm = self.vector_norm(features)
-        decision = float(weights.sum()) / norm + self.intercept
-        contributions = weights / norm
-        # the heaviest line so far: (total, part, line, its occurrences' features, ends, contributions)
-        best: tuple[float, int, int, np.ndarray, np.ndarray, np.ndarray] | None = None
-        offset = 0
-        for part, feats, ends in found:
-            contrib = contributions[offset:offset + feats.size]
-            offset += feats.size
-            # ends are sorted: an occurrence's line is the number of line starts before its
-            # end (one ending at a line start ends with the newline: the line before)
+        """Score the parts as one document; keep the line that weighed most toward sensitive.
+
+        The occurrences are taken block by block and not kept: the counts and each line's
+        weight are summed as they come, and the heaviest line's own occurrences are found
+        again at the end.  On a long document that keeps the memory (and the page faults
+        of fresh memory) to one block's arrays.
+        """
+        counts = np.zeros(len(self.vocabulary), dtype=np.int64)
+        # the heaviest line so far: (its summed weight, part, line, the part's line starts)
+        best: tuple[float, NormPart, int, np.ndarray] | None = None
+        for part, blocks in zip(parts, self.featurizer.blocks_each([p.text for p in parts]), strict=True):
+            # An occurrence's line is the number of line starts before its end (one ending
+            # at a line start ends with the newline: the line before).  A block's ends are
+            # sorted, so each line's occurrences are one run, cut by one search per line.
             starts = part.newlines() + 1
-            lines = starts.searchsorted(ends, "left")
-            totals = np.bincount(lines, weights=contrib, minlength=starts.size + 1)
+            totals = np.zeros(starts.size + 1)
+            found = False
+            for feats, ends in blocks:
+                if not feats.size:
+                    continue
+                found = True
+                counts += np.bincount(feats, minlength=counts.size)
+                first, last = starts.searchsorted(ends[[0, -1]], "left").tolist()
+                cuts = ends.searchsorted(starts[first:last], "right")
+                lines = np.repeat(np.arange(first, last + 1), np.diff(cuts, prepend=0, append=ends.size))
+                # unbuffered, in occurrence order: a line's sum does not depend on the blocks
+                np.add.at(totals, lines, self.weights.take(feats))
             line = int(np.argmax(totals))
-            if best is not None and totals[line] <= best[0]:
-                continue
-            span = slice(lines.searchsorted(line, "left"), lines.searchsorted(line, "right"))
-            best = (float(totals[line]), part.index, line, feats[span], ends[span], contrib[span])
-        assert best is not None  # found is not empty
-        total, index, line, feats, ends, contrib = best
+            if found and (best is None or totals[line] > best[0]):
+                best = (float(totals[line]), part, line, starts)
+        if best is None:
+            return Scored(self.calibrate(self.intercept), self.intercept, None)
+        decision = self.decision(counts)
+        norm = self.vector_norm(counts)
+        total, part, line, starts = best
+        lo = int(starts[line - 1]) if line else 0
+        hi = int(starts[line]) if line < starts.size else len(part.text)
+        feats, ends = self.featurizer.occurrences(part.text, lo, hi)
+        contrib = self.weights.take(feats) / norm
         keep = (contrib > 0).nonzero()[0]
         top = self._top(feats.take(keep), ends.take(keep), contrib.take(keep))
-        return Scored(self.calibrate(decision), decision, Contribution(index, line, total, top))
+        return Scored(self.calibrate(decision), decision, Contribution(part.index, line, total / norm, top))
 
     def _top(self, feats: np.ndarray, ends: np.ndarray, contrib: np.ndarray) -> tuple[tuple[str, float, int, int], ...]:
         """The heaviest distinct features of a line; an n-gram inside a chosen word is not repeated."""

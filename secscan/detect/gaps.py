@@ -18,6 +18,7 @@ from enum import IntEnum
 
 import numpy as np
 
+from secscan.arrays import find_code_points
 from secscan.detect.base import NormPart
 
 
@@ -114,19 +115,20 @@ class AsciiView:
 
     text: str
 
-    @functools.cached_property
+    @property
     def where(self) -> np.ndarray:
         """Offsets of the ASCII characters, ascending."""
-        return np.flatnonzero(self._codes < 128)
-
-    @functools.cached_property
-    def codes(self) -> np.ndarray:
-        """Their code points, uint8."""
-        return self._codes[self.where].astype(np.uint8)
+        return self._ascii[0]
 
     @property
-    def _codes(self) -> np.ndarray:
-        return np.frombuffer(self.text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    def codes(self) -> np.ndarray:
+        """Their code points, uint8."""
+        return self._ascii[1]
+
+    @functools.cached_property
+    def _ascii(self) -> tuple[np.ndarray, np.ndarray]:
+        where, codes = find_code_points(self.text, _is_ascii)
+        return where, codes.astype(np.uint8)
 
     def positions(self, chars: str) -> list[int]:
         """Text offsets of every character of ``chars`` (ASCII), in order."""
@@ -188,6 +190,10 @@ class AsciiView:
         for m in rx.finditer(proj.chars):
             first = int(proj.where[m.start()])
             yield first, first + m.end() - m.start()
+
+
+def _is_ascii(codes: np.ndarray) -> np.ndarray:
+    return codes < 128
 
 
 def _check_ascii(chars: str) -> None:
