@@ -218,6 +218,10 @@ class Featurizer:
     def _trie(self) -> _Trie:
         return _Trie.build(self.vocabulary)
 
+    def warm_up(self) -> None:
+        """Build the walk's tables now rather than at the first text."""
+        _ = self._trie
+
     def occurrences(self, text: str, lo: int = 0, hi: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Feature index and end offset of every vocabulary occurrence (overlapping) ending in ``(lo, hi]``."""
         blocks = list(self.blocks(text, lo, hi))
@@ -474,6 +478,10 @@ def build(config: Config, lexicon: Lexicon) -> DetectFn:
     if not config.use_model:
         return lambda doc: ()
     path = model_path(config)
+    try:  # now, with its trie: a server's worker, or the side process of a long document, finds both ready
+        load_model(path).featurizer.warm_up()
+    except ModelError:
+        pass  # each document that needs the model fails closed (an error → review)
 
     def detect(doc: NormDocument) -> Iterator[Hit]:
         scored = score_document(doc, path)  # lazy: a missing model fails the file closed (an error → review)
