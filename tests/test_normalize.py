@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -37,6 +39,37 @@ def test_folding_table(text: str, expected: str) -> None:
 def test_shipped_table_is_what_the_generator_builds() -> None:
     # If this fails after an OpenCC or Python upgrade: python -m secscan.normalize.fold
     assert fold_mod._table() == fold_mod.build_table()
+    # the binary copy that start-up loads holds exactly the reviewed text file's pairs
+    assert fold_mod._table() == fold_mod.read_table()
+
+
+def test_table_falls_back_to_the_text_file_then_the_generator(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    expected = fold_mod.read_table()
+    damaged = tmp_path / "damaged.npy"
+    damaged.write_bytes(b"\x93NUMPY truncated")
+    wrong_shape = tmp_path / "wrong.npy"
+    np.save(wrong_shape, np.arange(6, dtype=np.uint32), allow_pickle=False)
+    monkeypatch.setattr(fold_mod, "build_table", lambda: {0x41: 0x61})
+    cases = [(damaged, fold_mod.TABLE_PATH, expected), (wrong_shape, fold_mod.TABLE_PATH, expected),
+             (tmp_path / "none.npy", fold_mod.TABLE_PATH, expected), (damaged, tmp_path / "none.tsv", {0x41: 0x61})]
+    try:
+        for array_path, text_path, table in cases:
+            monkeypatch.setattr(fold_mod, "TABLE_ARRAY_PATH", array_path)
+            monkeypatch.setattr(fold_mod, "TABLE_PATH", text_path)
+            fold_mod._pairs.cache_clear()
+            fold_mod._table.cache_clear()
+            assert fold_mod._table() == table
+    finally:
+        fold_mod._pairs.cache_clear()
+        fold_mod._table.cache_clear()
+
+
+def test_write_table_writes_both_files(tmp_path: Path) -> None:
+    table = {0xFF21: 0x41, 0x6A5F: 0x673A}
+    fold_mod.write_table(table, tmp_path / "t.tsv")
+    assert fold_mod.read_table(tmp_path / "t.tsv") == table
+    pairs = np.load(tmp_path / "t.npy", allow_pickle=False)
+    assert pairs.tolist() == [[0x6A5F, 0x673A], [0xFF21, 0x41]]
 
 
 def _reference(text: str) -> tuple[str, OffsetMap]:
