@@ -14,7 +14,6 @@ import numpy as np
 # block to the next, where one array for a 10 MB text would be 14 MB of fresh memory (and
 # ~3,500 page faults, each a few µs in a VM) every time.
 _BLOCK = 1 << 18
-_NONE_FOUND = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint32))
 
 
 def in_sorted(values: np.ndarray, sorted_array: np.ndarray) -> np.ndarray:
@@ -46,12 +45,14 @@ def find_code_points(text: str, test: Callable[[np.ndarray], np.ndarray]) -> tup
 
     Computed a block at a time: a long text never needs an array of all its code points.
     """
+    if len(text) <= _BLOCK:
+        block = code_points(text)
+        at = np.flatnonzero(test(block))
+        return at, block.take(at)
     offsets, codes = [], []
     for lo in range(0, len(text), _BLOCK):
         block = code_points(text[lo:lo + _BLOCK])
         at = np.flatnonzero(test(block))
         offsets.append(at + lo if lo else at)
         codes.append(block.take(at))
-    if len(offsets) <= 1:
-        return (offsets[0], codes[0]) if offsets else _NONE_FOUND
     return np.concatenate(offsets), np.concatenate(codes)

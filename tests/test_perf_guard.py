@@ -239,9 +239,11 @@ def reference_score(parts: list[str]) -> tuple[float, tuple[int, int], list[str]
     return decision, best, shown
 
 
-def test_score_parts_is_the_models_definition_block_by_block(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("search_each_max", [0, 1 << 12], ids=["runs", "search-each"])
+def test_score_parts_is_the_models_definition_block_by_block(monkeypatch: pytest.MonkeyPatch, search_each_max: int) -> None:
     """Blocks of 97 characters cut lines and occurrences' windows; nothing may change."""
     monkeypatch.setattr(classifier, "_CHUNK", 97)
+    monkeypatch.setattr(classifier, "_SEARCH_EACH_MAX", search_each_max)
     rnd = random.Random(11)
     sentences = [s for p in TEXTS for s in normalize(p.read_text(encoding="utf-8"))[0].replace("\n", "。").split("。") if s]
     for _ in range(12):

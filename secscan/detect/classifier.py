@@ -76,6 +76,7 @@ _MAX_DEPTH = 1 << 10  # with _CHUNK and a vocabulary below 2**31, an occurrence 
 _NONE = np.int64(1 << 62)  # a packed value above every occurrence's: "no feature ends at this node"
 _JOIN = "\x00"  # joins a document's short parts into one walk
 _JOIN_MAX_CHARS = 1 << 16
+_SEARCH_EACH_MAX = 1 << 12  # occurrences: below, one searchsorted beats the five numpy calls of the runs
 
 
 @dataclass(frozen=True, eq=False)  # arrays inside: identity, not value, equality
@@ -275,6 +276,22 @@ class Featurizer:
         return np.bincount(self.occurrences(text)[0], minlength=len(self.vocabulary))
 
 
+def _lines_of(ends: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The line of each occurrence: the number of line ``starts`` before its end.
+
+    (One ending at a line start ends with the newline: the line before.)  On a long
+    block, one search per line rather than one per occurrence: the ends are sorted, so
+    each line's occurrences are one run.
+    """
+    if ends.size <= _SEARCH_EACH_MAX:
+        return starts.searchsorted(ends, "left")
+    first, last = starts.searchsorted(ends[[0, -1]], "left").tolist()
+    bounds = np.empty(last - first + 2, dtype=np.int64)
+    bounds[0], bounds[-1] = 0, ends.size
+    bounds[1:-1] = ends.searchsorted(starts[first:last], "right")
+    return np.repeat(np.arange(first, last + 1), bounds[1:] - bounds[:-1])
+
+
 @dataclass(frozen=True, eq=False)  # arrays inside: identity, not value, equality
 class LinearModel:
     """A calibrated linear model over substring counts, loaded from plain JSON."""
@@ -303,12 +320,13 @@ class LinearModel:
         return 1.0 / (1.0 + math.exp(-(a * decision + b)))
 
     def vector_norm(self, counts: np.ndarray) -> float:
-        norm = float(np.linalg.norm(counts * self.idf))
-        return norm or 1.0
+        """The tf-idf row's length (numpy.linalg.norm's sum, without its wrapper's cost per page)."""
+        row = counts * self.idf
+        return math.sqrt(float(row.dot(row))) or 1.0
 
-    def decision(self, counts: np.ndarray) -> float:
+    def decision(self, counts: np.ndarray, norm: float | None = None) -> float:
         """The decision value of a text's feature counts: its tf-idf row · coef, as at training."""
-        return float(counts @ self.weights) / self.vector_norm(counts) + self.intercept
+        return float(counts @ self.weights) / (norm or self.vector_norm(counts)) + self.intercept
 
     def probability(self, text: str) -> float:
         return self.calibrate(self.decision(self.featurizer.counts(text)))
@@ -318,40 +336,47 @@ class LinearModel:
 
         The occurrences are taken block by block and not kept: the counts and each line's
         weight are summed as they come, and the heaviest line's own occurrences are found
-        again at the end.  On a long document that keeps the memory (and the page faults
-        of fresh memory) to one block's arrays.
+        again at the end (from the part's one block, or by walking that line again).  On
+        a long document that keeps the memory (and the page faults of fresh memory) to
+        one block's arrays.
         """
-        counts = np.zeros(len(self.vocabulary), dtype=np.int64)
-        # the heaviest line so far: (its summed weight, part, line, the part's line starts)
-        best: tuple[float, NormPart, int, np.ndarray] | None = None
+        counts = np.zeros(len(self.vocabulary))  # float: the dot products below need no cast
+        # the heaviest line so far: its summed weight, part, line, the part's line starts,
+        # and the part's occurrences when one block held them all
+        best: tuple[float, NormPart, int, np.ndarray, tuple[np.ndarray, np.ndarray] | None] | None = None
         for part, blocks in zip(parts, self.featurizer.blocks_each([p.text for p in parts]), strict=True):
-            # An occurrence's line is the number of line starts before its end (one ending
-            # at a line start ends with the newline: the line before).  A block's ends are
-            # sorted, so each line's occurrences are one run, cut by one search per line.
             starts = part.newlines() + 1
-            totals = np.zeros(starts.size + 1)
-            found = False
+            totals: np.ndarray | None = None
+            only: tuple[np.ndarray, np.ndarray] | None = None  # the part's occurrences, if in one block
             for feats, ends in blocks:
                 if not feats.size:
                     continue
-                found = True
                 counts += np.bincount(feats, minlength=counts.size)
-                first, last = starts.searchsorted(ends[[0, -1]], "left").tolist()
-                cuts = ends.searchsorted(starts[first:last], "right")
-                lines = np.repeat(np.arange(first, last + 1), np.diff(cuts, prepend=0, append=ends.size))
-                # unbuffered, in occurrence order: a line's sum does not depend on the blocks
-                np.add.at(totals, lines, self.weights.take(feats))
+                lines = _lines_of(ends, starts)
+                weights = self.weights.take(feats)
+                if totals is None:
+                    totals = np.bincount(lines, weights=weights, minlength=starts.size + 1)
+                    only = (feats, ends)
+                else:  # unbuffered, in occurrence order: the sums one bincount of all blocks makes
+                    np.add.at(totals, lines, weights)
+                    only = None
+            if totals is None:
+                continue
             line = int(np.argmax(totals))
-            if found and (best is None or totals[line] > best[0]):
-                best = (float(totals[line]), part, line, starts)
+            if best is None or totals[line] > best[0]:
+                best = (float(totals[line]), part, line, starts, only)
         if best is None:
             return Scored(self.calibrate(self.intercept), self.intercept, None)
-        decision = self.decision(counts)
         norm = self.vector_norm(counts)
-        total, part, line, starts = best
+        decision = self.decision(counts, norm)
+        total, part, line, starts, block = best
         lo = int(starts[line - 1]) if line else 0
         hi = int(starts[line]) if line < starts.size else len(part.text)
-        feats, ends = self.featurizer.occurrences(part.text, lo, hi)
+        if block is None:
+            feats, ends = self.featurizer.occurrences(part.text, lo, hi)
+        else:  # the line's occurrences end in (lo, hi]
+            within = slice(*block[1].searchsorted([lo, hi], "right").tolist())
+            feats, ends = block[0][within], block[1][within]
         contrib = self.weights.take(feats) / norm
         keep = (contrib > 0).nonzero()[0]
         top = self._top(feats.take(keep), ends.take(keep), contrib.take(keep))
