@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from secscan.lazy import lazy_regex
+
 if TYPE_CHECKING:
     import tomllib
 
@@ -332,8 +334,8 @@ def _check_rule_ids(values: dict[str, Any], problems: list[ConfigProblem]) -> No
 
 
 # -- finding the line of a key ---------------------------------------------------------
-_HEADER_RE = re.compile(r"^\s*\[\[?\s*(?P<key>[^\]]+?)\s*\]\]?\s*(#.*)?$")
-_ASSIGN_RE = re.compile(r"^\s*(?P<key>(?:\"[^\"]*\"|'[^']*'|[A-Za-z0-9_.\- \t])+?)\s*=")
+_HEADER_RE = lazy_regex(r"^\s*\[\[?\s*(?P<key>[^\]]+?)\s*\]\]?\s*(#.*)?$")
+_ASSIGN_RE = lazy_regex(r"^\s*(?P<key>(?:\"[^\"]*\"|'[^']*'|[A-Za-z0-9_.\- \t])+?)\s*=")
 
 
 def _key_path(dotted: str) -> tuple[str, ...] | None:

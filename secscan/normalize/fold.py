@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from secscan.lazy import lazy_regex
 from secscan.normalize.offsets import OffsetMap
 
 STAR = "★"
@@ -42,13 +43,13 @@ TABLE_ARRAY_PATH = TABLE_PATH.with_suffix(".npy")
 
 # A run of spaces and zero-width characters, unless it separates two Latin letters, or
 # a run of zero-width characters alone (deleted even between Latin letters).
-NOISE_RE = re.compile(
+NOISE_RE = lazy_regex(
     rf"(?<![{_LATIN}])[{_SPACES}{_ZERO_WIDTH}]+|[{_SPACES}{_ZERO_WIDTH}]+(?![{_LATIN}])|[{_ZERO_WIDTH}]+"
 )
 # NOISE_RE tries three branches at every position (about 27 MB/s); this one starts with a
 # character class, which the re engine scans for in C, and finds the same maximal runs.
 _RUN_RE = re.compile(f"[{_SPACES}{_ZERO_WIDTH}]+")
-_IS_LATIN = re.compile(f"[{_LATIN}]").match
+_LATIN_RE = lazy_regex(f"[{_LATIN}]")
 # Below this length the noise regex beats the vectorized noise runs' fixed cost (~0.1 ms).
 _NUMPY_MIN_CHARS = 4096
 # Below this length str.translate (~0.2 µs a character) beats one np.take (~10 µs fixed).
@@ -189,7 +190,7 @@ def noise_runs(text: str) -> list[tuple[int, int]]:
     size = len(text)
     for m in _RUN_RE.finditer(text):
         start, end = m.span()
-        if start and end < size and _IS_LATIN(text, start - 1) and _IS_LATIN(text, end):
+        if start and end < size and _LATIN_RE.match(text, start - 1) and _LATIN_RE.match(text, end):
             # between two Latin letters: only part of the run may go; the full rule decides
             runs.extend(n.span() for n in NOISE_RE.finditer(text, start, end + 1))
         else:
