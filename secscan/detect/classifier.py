@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from secscan.arrays import unique_inverse
+from secscan.arrays import code_points, unique_inverse
 from secscan.config import Config
 from secscan.detect.base import DetectFn, DetectorSpec, NormDocument, NormPart, Rule
 from secscan.lexicon import Lexicon
@@ -116,7 +116,7 @@ class _Trie:
         depth = int(lengths.max())
         if depth >= _MAX_DEPTH:
             raise ValueError(f"a vocabulary entry of {depth} characters: at most {_MAX_DEPTH - 1}")
-        codes = np.frombuffer("".join(vocabulary).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        codes = code_points("".join(vocabulary))
         chars = unique_inverse(codes)[0]
         base = chars.size + 1
         padded = np.zeros((lengths.size, depth), dtype=np.int64)  # the terms' character ranks
@@ -170,7 +170,7 @@ class _Trie:
         """Occurrences ending in ``(lo, hi]``, ordered by end, then longest first."""
         base, internal, step = self.base, self.internal, 1 << self.shift
         off = max(0, lo - self.depth + 1)
-        codes = np.frombuffer(text[off:hi].encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        codes = code_points(text[off:hi])
         # .take, not fancy indexing: the same gather, about twice as fast on millions of
         # indexes; and a selection is nonzero + take, several times faster than a bool mask.
         # A rank 0 after the text: a start alive at depth d - 1 reads at most one past it.

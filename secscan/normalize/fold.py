@@ -15,8 +15,9 @@ The table ships as data (``fold_table.tsv``, regenerated with
 over the BMP and OpenCC over every ideograph, and every machine folds alike whatever its
 OpenCC version.  The same pairs are written beside it as ``fold_table.npy``, which
 start-up loads in a fraction of a millisecond (parsing the hexadecimal lines took ~12
-ms); the text file is the one to read and review.  Long texts are folded through a numpy lookup table (about 250 MB/s, where
-``str.translate`` with a dict manages about 15–35 MB/s on Chinese text).
+ms); the text file is the one to read and review.  Long texts are folded through a
+numpy lookup table (about 250 MB/s, where ``str.translate`` with a dict manages about
+15–35 MB/s on Chinese text).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from secscan.arrays import code_points
 from secscan.lazy import lazy_regex
 from secscan.normalize.offsets import OffsetMap
 
@@ -180,7 +182,7 @@ def fold_chars(text: str) -> str:
     """The one-to-one character folding, without noise removal."""
     if len(text) < _NUMPY_FOLD_MIN_CHARS:
         return text.translate(_table())
-    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    codes = code_points(text)
     return np.take(_lut(), codes).tobytes().decode("utf-32-le", "surrogatepass")
 
 
@@ -247,7 +249,7 @@ def _fold_chunk(text: str) -> tuple[str, np.ndarray, np.ndarray]:
     Returns the folded text and the deleted runs (starts, ends).
     """
     lut, latin = _noise_lut()
-    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    codes = code_points(text)
     folded = np.take(lut, codes)
     noise = np.flatnonzero(folded >= _NOISE_SPACE)
     if not len(noise):
