@@ -6,8 +6,6 @@ start-up); these do the same for what the stages need, without that import.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 # Characters per block in find_code_points: a block's code points (1 MB) are reused from one
@@ -40,19 +38,17 @@ def code_points(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
-def find_code_points(text: str, test: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Offsets of the characters whose code point passes ``test`` (vectorized), and those code points.
+def find_code_points(text: str, test: np.ufunc, value: int) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets of the characters whose code point ``c`` passes ``test(c, value)`` (``np.equal, 10``
+    finds the newlines), and those code points.
 
     Computed a block at a time: a long text never needs an array of all its code points.
     """
-    if len(text) <= _BLOCK:
-        block = code_points(text)
-        at = np.flatnonzero(test(block))
-        return at, block.take(at)
-    offsets, codes = [], []
-    for lo in range(0, len(text), _BLOCK):
+    found = []
+    for lo in range(0, len(text), _BLOCK) if len(text) > _BLOCK else (0,):
         block = code_points(text[lo:lo + _BLOCK])
-        at = np.flatnonzero(test(block))
-        offsets.append(at + lo if lo else at)
-        codes.append(block.take(at))
-    return np.concatenate(offsets), np.concatenate(codes)
+        at = np.flatnonzero(test(block, value))
+        found.append((at + lo if lo else at, block.take(at)))
+    if len(found) == 1:
+        return found[0]
+    return np.concatenate([offsets for offsets, _ in found]), np.concatenate([codes for _, codes in found])

@@ -145,9 +145,6 @@ class _Utf16Engine(_Engine):
         raise NotImplementedError
 
 
-def _is_astral(codes: np.ndarray) -> np.ndarray:
-    return codes > 0xFFFF
-
 
 def _units_to_chars(text: str, units: np.ndarray, words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """UTF-16 unit offsets → ``str`` offsets in a text with characters beyond the BMP.
@@ -155,7 +152,7 @@ def _units_to_chars(text: str, units: np.ndarray, words: np.ndarray) -> tuple[np
     Each such character takes two units; a match starting on its second unit would start
     inside the character and is dropped.
     """
-    astral = find_code_points(text, _is_astral)[0]
+    astral = find_code_points(text, np.greater, 0xFFFF)[0]
     astral_units = astral + np.arange(len(astral))  # unit offset of each such character
     inside = in_sorted(units, astral_units + 1)
     units, words = units[~inside], words[~inside]

@@ -283,8 +283,8 @@ def test_find_code_points_equals_one_array(monkeypatch: pytest.MonkeyPatch, bloc
     for _ in range(40):
         text = "".join(rnd.choice(["机", "\n", "a", "𠀀", "\ud800", "Ｚ", " "]) for _ in range(rnd.randint(0, 300)))
         codes = [ord(c) for c in text]
-        for test in (lambda c: c == 10, lambda c: c < 128, lambda c: c > 0xFFFF):
-            offsets, found = arrays.find_code_points(text, test)
-            expected = [i for i, c in enumerate(codes) if test(c)]
+        for test, value in ((np.equal, 10), (np.less, 128), (np.greater, 0xFFFF)):
+            offsets, found = arrays.find_code_points(text, test, value)
+            expected = [i for i, c in enumerate(codes) if test(c, value)]
             assert offsets.tolist() == expected
             assert found.tolist() == [codes[i] for i in expected]

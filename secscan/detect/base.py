@@ -180,11 +180,8 @@ def _newline_list(text: str) -> list[int]:
 
 @functools.lru_cache(maxsize=4)  # the parts being detected or placed
 def _newline_offsets(text: str) -> np.ndarray:
-    return find_code_points(text, _is_newline)[0]
+    return find_code_points(text, np.equal, 10)[0]
 
-
-def _is_newline(codes: np.ndarray) -> np.ndarray:
-    return codes == 10
 
 
 @dataclass(frozen=True)

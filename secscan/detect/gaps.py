@@ -127,7 +127,7 @@ class AsciiView:
 
     @functools.cached_property
     def _ascii(self) -> tuple[np.ndarray, np.ndarray]:
-        where, codes = find_code_points(self.text, _is_ascii)
+        where, codes = find_code_points(self.text, np.less, 128)
         return where, codes.astype(np.uint8)
 
     def positions(self, chars: str) -> list[int]:
@@ -191,9 +191,6 @@ class AsciiView:
             first = int(proj.where[m.start()])
             yield first, first + m.end() - m.start()
 
-
-def _is_ascii(codes: np.ndarray) -> np.ndarray:
-    return codes < 128
 
 
 def _check_ascii(chars: str) -> None:
