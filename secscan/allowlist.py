@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class _Compiled:
+    """The configuration's allow-list, folded and compiled once per configuration."""
+
     phrases: tuple[str, ...]
     regexes: tuple[re.Pattern[str], ...]
     per_rule: tuple[tuple[str, tuple[str, ...], tuple[re.Pattern[str], ...]], ...]

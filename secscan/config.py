@@ -73,6 +73,8 @@ def rule_matches(rule_id: str, selector: str) -> bool:
 
 @dataclass(frozen=True)
 class Config:
+    """Every setting of a scan: the defaults, overridden by ``secscan.toml`` (see :func:`load_config`)."""
+
     extra_lexicons: tuple[Path, ...] = ()
     disabled_rules: tuple[str, ...] = ()
     allow_phrases: tuple[str, ...] = ()

@@ -40,6 +40,8 @@ class LexiconError(ValueError):
 
 @dataclass(frozen=True)
 class LexEntry:
+    """One term of a lexicon file, with its rule, category, severity, scope and where it was read."""
+
     term: str
     folded: str
     category: Category
@@ -51,8 +53,10 @@ class LexEntry:
     line: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # a matcher and arrays inside: identity, not value, equality
 class Lexicon:
+    """The loaded lexicon files: their entries and one matcher over all their folded terms."""
+
     version: str
     entries: tuple[LexEntry, ...]
     matcher: Matcher

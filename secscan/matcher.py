@@ -44,7 +44,7 @@ _SENTINEL = "\x00"  # pyahocorasick 2.x can drop a match ending at the very end 
 _EMPTY = np.zeros(0, dtype=np.int64)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays inside: identity, not value, equality
 class MatchArrays:
     """Matches as parallel arrays, sorted by (start, end, index): no object per match."""
 

@@ -49,8 +49,10 @@ _CJK = r"[\u4e00-\u9fff]"
 _HIDDEN_SNIPPET = 80
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # built objects: identity, not value, equality
 class _Built:
+    """What a :class:`Scanner` builds once and reuses for every file."""
+
     lexicon: Lexicon
     detectors: tuple[Detector, ...]
     rules: dict[str, Rule]

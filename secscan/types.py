@@ -240,6 +240,8 @@ class Hit:
 
 @dataclass(frozen=True)
 class Location:
+    """Where a finding is, in words a reviewer can follow: part, page, paragraph, line, label."""
+
     part: PartKind
     page: int | None = None
     paragraph: int | None = None
@@ -249,6 +251,8 @@ class Location:
 
 @dataclass(frozen=True)
 class Finding:
+    """One thing a reviewer must look at: what, where, why and how much it weighs (SPEC's finding)."""
+
     category: Category
     severity: Severity
     rule: str
@@ -264,6 +268,8 @@ class Finding:
 
 @dataclass(frozen=True)
 class FileReport:
+    """One file's verdict, score, findings and read errors, and the parts that were read."""
+
     path: str
     verdict: Verdict
     score: int
@@ -276,6 +282,8 @@ class FileReport:
 
 @dataclass(frozen=True)
 class ScanReport:
+    """The report of one run: versions and the report of each file; its verdict is the worst file's."""
+
     secscan_version: str
     lexicon_version: str
     model_version: str

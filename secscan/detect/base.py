@@ -44,12 +44,14 @@ class Rule:
 
 @dataclass(frozen=True)
 class LexMatch:
+    """One lexicon match in a normalized part: its span and the entry it matched."""
+
     start: int
     end: int
     entry: LexEntry
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays inside: identity, not value, equality
 class NormPart:
     """One part of a document, normalized for matching, with the lexicon's matches.
 
@@ -184,8 +186,10 @@ def _newline_offsets(text: str) -> np.ndarray:
 
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # its parts hold arrays: identity, not value, equality
 class NormDocument:
+    """A document with each of its parts normalized: what every detector reads."""
+
     document: Document
     parts: tuple[NormPart, ...]
 

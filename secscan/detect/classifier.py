@@ -66,6 +66,8 @@ class Contribution:
 
 @dataclass(frozen=True)
 class Scored:
+    """The model's verdict on a document: probability, raw decision, and the line that weighed most."""
+
     probability: float
     decision: float
     best: Contribution | None

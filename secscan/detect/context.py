@@ -189,6 +189,8 @@ def _required(items: list) -> tuple[float, tuple[_Alt, ...]] | None:
 
 @dataclass(frozen=True)
 class ContextRule:
+    """One rule of ``context_rules.toml``: an anchor term and the groups that must be found near it."""
+
     id: str
     title: str
     reason: str
@@ -201,6 +203,8 @@ class ContextRule:
 
 @dataclass(frozen=True)
 class RuleSet:
+    """The context rules, with the publication terms and the named signal lists they share."""
+
     rules: tuple[ContextRule, ...]
     publish: tuple[str, ...]
     signals: dict[str, tuple[str, ...]]

@@ -91,8 +91,10 @@ def bounded(part: NormPart, start: int, end: int, glued: str) -> bool:
 
 
 # -- the ASCII characters of a part ------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # an array inside: identity, not value, equality
 class _Projection:
+    """A part's ASCII characters pulled out of its text, with where each came from."""
+
     chars: str  # the ASCII characters, NUL between characters not adjacent in the text
     lower: str  # ``chars`` with ASCII letters lower-cased
     where: np.ndarray  # text offset of each character of ``chars`` (-1: a separator)

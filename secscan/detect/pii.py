@@ -139,6 +139,8 @@ _PASSPORT_CUE_RE = lazy_regex(r"护照")
 
 @dataclass(frozen=True)
 class _Permit:
+    """A kind of travel permit number, and the words that must be near one to report it."""
+
     pattern: re.Pattern[str]
     first: str | None  # the ASCII letters a number starts with; None: any Unicode digit
     cues: tuple[str, ...]
@@ -278,6 +280,8 @@ def _table_at(tables: list[PersonTable], pos: int) -> PersonTable | None:
 # -- numbers ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Group:
+    """A run of digits inside a candidate number, and what separated it from the previous run."""
+
     start: int
     end: int
     gap: Gap  # what separated it from the previous group of the run
@@ -323,6 +327,8 @@ def card_scheme(digits: str) -> str | None:
 
 @dataclass(frozen=True)
 class _Context:
+    """What the number rules of one part consult: its tables, whether it reads as public, today's date."""
+
     part: NormPart
     tables: list[PersonTable]
     public: bool

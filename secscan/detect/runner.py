@@ -47,7 +47,7 @@ class DetectorRun:
     error: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # a built function: identity, not value, equality
 class Detector:
     """A built detector and whether it may run in the side process."""
 

@@ -10,6 +10,8 @@ from secscan.types import Document, ErrorKind, ReadError
 
 @dataclass(frozen=True)
 class Limits:
+    """The bounds one file's extraction keeps to: bytes, characters, time and nesting depth."""
+
     max_bytes: int = 200 * 1024 * 1024
     max_chars: int = 50_000_000
     deadline: float = float("inf")

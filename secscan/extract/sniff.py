@@ -20,6 +20,8 @@ _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 @dataclass(frozen=True)
 class Sniffed:
+    """A file's format as read from its bytes, or why it cannot be read."""
+
     format: str
     media_type: str
     error: ErrorKind | None = None

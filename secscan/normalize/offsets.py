@@ -16,6 +16,8 @@ import numpy as np
 
 @dataclass(frozen=True)
 class OffsetMap:
+    """Maps offsets in a normalized text back to the original, from the runs normalization deleted."""
+
     norm_positions: tuple[int, ...] = ()
     deleted_before: tuple[int, ...] = ()
     _identity: bool = field(default=True)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 
+from secscan.lazy import lazy_regex
 from secscan.types import Category, Finding
 
 MASKED_CATEGORIES = frozenset({Category.PERSONAL_INFO, Category.CREDENTIAL})
 
 
-_NUMBER_LIKE_RE = re.compile(r"\+?[0-9Xx][0-9Xx \-]*")
-_LABELLED_RE = re.compile(r"(.*?[::=]\s*)(\S.*)", re.S)
+_NUMBER_LIKE_RE = lazy_regex(r"\+?[0-9Xx][0-9Xx \-]*")
+_LABELLED_RE = lazy_regex(r"(.*?[::=]\s*)(\S.*)", re.S)
 
 
 def mask_value(text: str) -> str:
@@ -59,7 +60,8 @@ def shown_context(finding: Finding, mask: bool) -> str:
 
 
 # What else a context window may show: a neighbouring finding's number, e-mail or secret.
-_SCRUB_RE = re.compile(
+# Compiled when a report is first masked: most reports are not.
+_SCRUB_RE = lazy_regex(
     r"(?<![0-9A-Za-z])\+?[0-9](?:[0-9 \-]*[0-9])?[Xx]?(?![0-9A-Za-z])"
     r"|[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
     r"|(?:密码|口令|password|passwd|pwd)\s*[::=]\s*[!-~]+",

@@ -25,6 +25,8 @@ _BONUS_MAX = 9
 
 @dataclass(frozen=True)
 class Scored:
+    """A file's score and the verdict it leads to."""
+
     score: int
     verdict: Verdict
 
