@@ -185,7 +185,6 @@ def _newline_offsets(text: str) -> np.ndarray:
     return find_code_points(text, np.equal, 10)[0]
 
 
-
 @dataclass(frozen=True, eq=False)  # its parts hold arrays: identity, not value, equality
 class NormDocument:
     """A document with each of its parts normalized: what every detector reads."""

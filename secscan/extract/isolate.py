@@ -31,12 +31,16 @@ import pickle
 import resource
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from secscan.extract import EXTRACTORS, extract_bytes
 from secscan.extract.base import Limits, error_document
 from secscan.extract.sniff import sniff
 from secscan.forking import ForkedCall
 from secscan.types import Document, ErrorKind
+
+if TYPE_CHECKING:
+    from secscan.config import Config
 
 ExtractFn = Callable[[bytes, str, Limits], Document]
 
@@ -140,7 +144,7 @@ def _before_fork() -> None:
     _forked_before = True
 
 
-def preload_parsers(config: object) -> None:
+def preload_parsers(config: Config) -> None:
     """At a server's or a pool's worker start: the parsers now, when files are read in children."""
     if config.isolate and hasattr(os, "fork"):
         preload()
@@ -154,7 +158,7 @@ def preload() -> None:
         importlib.import_module(module)
 
 
-def default_extractor(config: object) -> ExtractFn:
+def default_extractor(config: Config) -> ExtractFn:
     """The Scanner's extract function: isolated unless the configuration turns it off."""
     if not config.isolate or not hasattr(os, "fork"):
         return extract_bytes
