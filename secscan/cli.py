@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -266,10 +267,7 @@ def run() -> None:
     so the process leaves at once.  Only the console entry does this: ``main`` called as
     a library (CliRunner, the tests) returns normally.
     """
-    # A run makes many short-lived objects and few cycles: collecting after every 700
-    # allocations (the default) spent ~17 ms of a 10 MB file's scan walking survivors;
-    # fewer young collections, and fewer still of the middle generation, spend ~10.
-    gc.set_threshold(10_000, 50)
+    tune_console_process(os.environ)
     state = _Run()
     try:
         main(standalone_mode=True, obj=state)
@@ -280,6 +278,23 @@ def run() -> None:
     except Exception as exc:  # pragma: no cover - last resort
         click.echo(f"secscan: internal error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(1)
+
+
+def tune_console_process(environ: MutableMapping[str, str]) -> None:
+    """Settings for a console run, made before numpy is imported (not for a library caller).
+
+    - A run makes many short-lived objects and few cycles: collecting after every 700
+      allocations (the default) spent ~17 ms of a 10 MB file's scan walking survivors;
+      fewer young collections, and fewer still of the middle generation, spend ~10.
+    - numpy's OpenBLAS starts a pool of one thread per further core at import, and its
+      threads spin while they wait: ~130 ms of CPU at import and ~300 ms over a 10 MB
+      scan, taken from the core where the side detectors run (detect/runner.py) or from
+      an audit's other workers.  secscan multiplies no matrix that a second thread would
+      speed up (the model's products are of vectors of ~2,800 weights), so the pool
+      keeps one thread, unless the user set ``OPENBLAS_NUM_THREADS`` themselves.
+    """
+    gc.set_threshold(10_000, 50)
+    environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 def _exit_now(code: int) -> None:

@@ -7,6 +7,7 @@ each report format is imported when a file of that kind / that format is first u
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -180,3 +181,36 @@ def test_a_scan_writes_no_dataclass_docstring_and_compiles_no_masking_regex() ->
     count, generated = out[0].split(" ", 1)
     assert int(count) > 30 and generated == "[]"
     assert out[1] == "False"
+
+
+def _threads_after_numpy(setup: str) -> int:
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    code = f"{setup}\nimport os, numpy\nprint(len(os.listdir('/proc/self/task')))"
+    return int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                              cwd=ROOT, env=env).stdout.strip())
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="counts threads in /proc")
+def test_the_console_run_keeps_numpys_blas_pool_to_one_thread() -> None:
+    # OpenBLAS's idle threads spin: on the core where the side detectors run.
+    if _threads_after_numpy("") < 2:
+        pytest.skip("one CPU: OpenBLAS starts no second thread anyway")
+    assert _threads_after_numpy("import os\nfrom secscan.cli import tune_console_process\n"
+                                "tune_console_process(os.environ)") == 1
+
+
+def test_a_users_own_blas_thread_count_is_kept() -> None:
+    import gc
+
+    from secscan.cli import tune_console_process
+
+    before = gc.get_threshold()
+    try:
+        environ = {"OPENBLAS_NUM_THREADS": "4"}
+        tune_console_process(environ)
+        assert environ == {"OPENBLAS_NUM_THREADS": "4"}
+        environ = {}
+        tune_console_process(environ)
+        assert environ == {"OPENBLAS_NUM_THREADS": "1"} and gc.get_threshold()[:2] == (10_000, 50)
+    finally:
+        gc.set_threshold(*before)
