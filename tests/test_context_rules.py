@@ -211,6 +211,21 @@ def test_window_filter_keeps_every_window_with_a_signal() -> None:
     assert kept_some and closed_some
 
 
+def test_prefilter_runs_leave_out_ends_as_common_as_any_character() -> None:
+    """A CJK range at a run's end makes it no rarer: left out, re compiles no range and skips to 村."""
+    from secscan.detect.context import _char_weight, _parsed, _prefilter, _required
+
+    pattern = r"[一-鿿]{1,6}村\d+组|[一-鿿]{2,8}小区"
+    _weight, runs = _required(list(_parsed(pattern)))
+    assert all(_char_weight(*run[0]) < 1.0 and _char_weight(*run[-1]) < 1.0 for run in runs)
+    assert {"".join(chr(av) for op, av in run if isinstance(av, int)) for run in runs} == {"村", "小区"}
+    alt = _prefilter(pattern)
+    assert alt.prefilter is not None and alt.keys == ("村", "小区")
+    for text, holds in (("住在东风村3组的村民", True), ("阳光小区", True), ("村里的道路", False)):
+        assert any(p.search(text) for p in alt.prefilter) is holds
+        assert bool(alt.regex.search(text)) is holds
+
+
 def test_prefilter_spares_the_pattern_regexes_in_windows_without_signals() -> None:
     """Work guard: anchors in a plain article run no pattern regex at all."""
     text = "保密要害部门的管理要求严格执行规定。涉密人员应当遵守保密纪律。" * 20
