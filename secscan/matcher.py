@@ -145,7 +145,6 @@ class _Utf16Engine(_Engine):
         raise NotImplementedError
 
 
-
 def _units_to_chars(text: str, units: np.ndarray, words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """UTF-16 unit offsets → ``str`` offsets in a text with characters beyond the BMP.
 

@@ -194,7 +194,6 @@ class AsciiView:
             yield first, first + m.end() - m.start()
 
 
-
 def _check_ascii(chars: str) -> None:
     if not chars.isascii() or "\x00" in chars:
         raise ValueError("ASCII characters other than NUL only")
