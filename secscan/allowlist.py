@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 from secscan.config import Config, rule_matches
 from secscan.normalize import fold_term
@@ -21,8 +22,7 @@ if TYPE_CHECKING:
     from secscan.detect.base import NormDocument
 
 
-@dataclass(frozen=True)
-class _Compiled:
+class _Compiled(Struct, frozen=True):
     """The configuration's allow-list, folded and compiled once per configuration."""
 
     phrases: tuple[str, ...]

@@ -16,10 +16,12 @@ import json
 import os
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from secscan.config import Config
 from secscan.score import score_file
@@ -32,8 +34,7 @@ class BaselineError(ValueError):
     pass
 
 
-@dataclass(frozen=True)
-class BaselineEntry:
+class BaselineEntry(Struct, frozen=True):
     fingerprint: str
     rule: str
     part: str
@@ -41,8 +42,7 @@ class BaselineEntry:
     line: int | None = None  # for a person reading the file; never used to match
 
 
-@dataclass(frozen=True)
-class Baseline:
+class Baseline(Struct, frozen=True):
     files: Mapping[str, tuple[BaselineEntry, ...]] = field(default_factory=lambda: MappingProxyType({}))
     secscan_version: str = ""
     lexicon_version: str = ""

@@ -10,11 +10,11 @@ import gc
 import os
 import sys
 from collections.abc import MutableMapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+from msgspec import Struct
 
 from secscan import __version__
 from secscan.config import DEFAULT_CONFIG_NAME, Config, ConfigError, find_config, load_config
@@ -75,7 +75,7 @@ def main() -> None:
 def scan(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str | None, mask: bool, no_model: bool,
          baseline_path: str | None, write_baseline_path: str | None, quiet: bool) -> None:
     """Scan files, folders (recursively) or - (standard input)."""
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     from secscan.pipeline import Scanner
 
@@ -240,7 +240,7 @@ def lexicon_check(files: tuple[str, ...], config_path: str | None, corpus: tuple
 @click.option("--no-model", is_flag=True, help="Rules only: do not use the classifier.")
 def explain(text: str, config_path: str | None, no_model: bool) -> None:
     """Show which rules fire on TEXT (or - for standard input) and why."""
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     from secscan.explain import explain_text
 
@@ -252,8 +252,7 @@ def explain(text: str, config_path: str | None, no_model: bool) -> None:
     click.echo(explain_text(text, config), nl=False)
 
 
-@dataclass
-class _Run:
+class _Run(Struct):
     """State of one console run: set by a command whose end needs no interpreter teardown."""
 
     quick_exit: bool = False

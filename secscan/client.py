@@ -19,10 +19,11 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
+
+from msgspec import Struct
 
 from secscan.types import Verdict
 
@@ -40,8 +41,7 @@ class HookError(Exception):
         self.retry_after = retry_after
 
 
-@dataclass(frozen=True)
-class HookResult:
+class HookResult(Struct, frozen=True):
     verdict: Verdict
     score: int
     report: Mapping[str, Any]  # the SPEC's file report, read-only

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from secscan.lazy import lazy_regex
 
@@ -22,15 +24,14 @@ if TYPE_CHECKING:
 DEFAULT_CONFIG_NAME = "secscan.toml"
 
 
-@dataclass(frozen=True)
-class ConfigProblem:
+class ConfigProblem(Struct, frozen=True):
     """One thing wrong in a configuration: where (key path, line) and what."""
 
     message: str
     key: tuple[str, ...] = ()
     line: int | None = None
     column: int | None = None
-    needle: str | None = field(default=None, compare=False)  # the bad list element, to find its own line
+    needle: str | None = None  # the bad list element, to find its own line
     warning: bool = False  # usable, but probably not what was meant
 
 
@@ -52,8 +53,7 @@ class ConfigError(ValueError):
         super().__init__("; ".join(p.describe(source) for p in problems))
 
 
-@dataclass(frozen=True)
-class RuleAllow:
+class RuleAllow(Struct, frozen=True):
     """Allow-list entries that apply to one rule id or a prefix (``pii`` covers ``pii.*``).
 
     A phrase allows a hit it covers (matched on normalized text, so 機密 and 机 密 are
@@ -71,8 +71,7 @@ def rule_matches(rule_id: str, selector: str) -> bool:
     return rule_id == selector or rule_id.startswith(selector + ".")
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(Struct, frozen=True):
     """Every setting of a scan: the defaults, overridden by ``secscan.toml`` (see :func:`load_config`)."""
 
     extra_lexicons: tuple[Path, ...] = ()
@@ -91,8 +90,20 @@ class Config:
     isolate: bool = True  # read each file in a child process killed at the time limit
     max_memory_mb: int = 2048  # address-space cap of that child
     today: str | None = None  # ISO date; None means the real today (tests pin it)
-    source: Path | None = field(default=None, compare=False)
-    warnings: tuple[ConfigProblem, ...] = field(default=(), compare=False)
+    source: Path | None = None  # where it was read from: not a setting, see __eq__
+    warnings: tuple[ConfigProblem, ...] = ()  # what the file got wrong but could still be used: not a setting
+
+    # Two configurations with the same settings scan alike, wherever they were read from:
+    # they are equal (a worker's scanner cache keys on them).
+    def __eq__(self, other: object) -> bool:
+        return self.settings() == other.settings() if isinstance(other, Config) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.settings())
+
+    def settings(self) -> tuple[tuple[str, object], ...]:
+        """Every setting that can change a scan, by name (all fields but ``source`` and ``warnings``)."""
+        return tuple((name, getattr(self, name)) for name in SETTINGS)
 
     def rule_disabled(self, rule_id: str) -> bool:
         return any(rule_matches(rule_id, d) for d in self.disabled_rules)
@@ -101,7 +112,8 @@ class Config:
         return tuple(re.compile(r) for r in self.allow_regexes)
 
 
-_KEYS = {f.name for f in fields(Config)} - {"source", "warnings"}
+SETTINGS = tuple(name for name in Config.__struct_fields__ if name not in ("source", "warnings"))
+_KEYS = set(SETTINGS)
 _STR_LISTS = ("extra_lexicons", "disabled_rules", "allow_phrases", "allow_regexes")
 _TOML_ALLOW_TABLE = "allow"  # [allow."pii.mobile"] phrases = [...] regexes = [...]
 _LIMITS = {  # key: (lowest allowed, highest allowed)

@@ -23,8 +23,9 @@ import select
 import signal
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
+
+from msgspec import Struct
 
 T = TypeVar("T")
 
@@ -33,8 +34,7 @@ _MAX_WAIT = 24 * 3600.0  # a deadline of "never" still ends
 _FAILED_CODE = 70  # the child's exit code when it could not even send its result
 
 
-@dataclass(frozen=True)
-class ChildOutcome:
+class ChildOutcome(Struct, frozen=True):
     """What came back from a child: its payload, or why there is none."""
 
     payload: bytes | None

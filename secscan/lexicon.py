@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from msgspec import Struct, field
 
 from secscan.matcher import Matcher, build_matcher
 from secscan.normalize import fold_term
@@ -38,8 +38,7 @@ class LexiconError(ValueError):
     pass
 
 
-@dataclass(frozen=True)
-class LexEntry:
+class LexEntry(Struct, frozen=True):
     """One term of a lexicon file, with its rule, category, severity, scope and where it was read."""
 
     term: str
@@ -53,14 +52,13 @@ class LexEntry:
     line: int
 
 
-@dataclass(frozen=True, eq=False)  # a matcher and arrays inside: identity, not value, equality
-class Lexicon:
+class Lexicon(Struct, frozen=True, eq=False):  # a matcher and arrays inside: identity, not value, equality
     """The loaded lexicon files: their entries and one matcher over all their folded terms."""
 
     version: str
     entries: tuple[LexEntry, ...]
     matcher: Matcher
-    _masks: dict[tuple[str, object], np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+    _masks: dict[tuple[str, object], np.ndarray] = field(default_factory=dict)
 
     def entry_mask(self, kind: str, value: frozenset[str] | str) -> np.ndarray:
         """Which entries have a scope in ``value`` (kind ``scope``), a rule id starting with

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+
+from msgspec import Struct
 
 from secscan.lexicon import LexEntry, LexiconError, parse_lexicon_file
 from secscan.normalize import normalize
@@ -23,22 +24,19 @@ from secscan.normalize import normalize
 DEFAULT_MAX_RATE = 1.0  # occurrences per 100,000 characters of publishable text
 
 
-@dataclass(frozen=True)
-class LexiconProblem:
+class LexiconProblem(Struct, frozen=True):
     level: str  # "error" | "warning"
     where: str  # file:line
     message: str
 
 
-@dataclass(frozen=True)
-class TermRate:
+class TermRate(Struct, frozen=True):
     entry: LexEntry
     occurrences: int
     per_100k: float
 
 
-@dataclass(frozen=True)
-class LexiconCheck:
+class LexiconCheck(Struct, frozen=True):
     files: tuple[Path, ...]
     terms: int
     corpus_chars: int

@@ -30,11 +30,11 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+from msgspec import Struct
 
 from secscan.arrays import find_code_points, in_sorted
 
@@ -44,8 +44,7 @@ _SENTINEL = "\x00"  # pyahocorasick 2.x can drop a match ending at the very end 
 _EMPTY = np.zeros(0, dtype=np.int64)
 
 
-@dataclass(frozen=True, eq=False)  # arrays inside: identity, not value, equality
-class MatchArrays:
+class MatchArrays(Struct, frozen=True, eq=False):  # arrays inside: identity, not value, equality
     """Matches as parallel arrays, sorted by (start, end, index): no object per match."""
 
     starts: np.ndarray

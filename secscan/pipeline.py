@@ -12,8 +12,9 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+
+from msgspec import Struct
 
 from secscan import __version__
 from secscan.allowlist import allow
@@ -49,8 +50,7 @@ _CJK = r"[\u4e00-\u9fff]"
 _HIDDEN_SNIPPET = 80
 
 
-@dataclass(frozen=True, eq=False)  # built objects: identity, not value, equality
-class _Built:
+class _Built(Struct, frozen=True, eq=False):  # built objects: identity, not value, equality
     """What a :class:`Scanner` builds once and reuses for every file."""
 
     lexicon: Lexicon

@@ -31,11 +31,11 @@ import re
 import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from msgspec import Struct
 
 from secscan.detect.classifier import FORMAT, MODEL_FILE, Featurizer
 from secscan.extract import Limits, extract_bytes
@@ -59,16 +59,14 @@ class TrainingError(ValueError):
     pass
 
 
-@dataclass(frozen=True)
-class Corpus:
+class Corpus(Struct, frozen=True):
     names: tuple[str, ...]
     texts: tuple[str, ...]  # normalized
     labels: np.ndarray  # 1 = sensitive
     sha256: str
 
 
-@dataclass(frozen=True)
-class Fitted:
+class Fitted(Struct, frozen=True):
     vocabulary: tuple[str, ...]
     idf: np.ndarray
     coef: np.ndarray

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from functools import partial
 from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
@@ -23,6 +22,7 @@ from urllib.parse import urlsplit
 import pytest
 from audit_site import Planted, build_site
 from loopback import QuietLog, loopback_server
+from msgspec.structs import replace
 
 from secscan import Config
 from secscan.audit import AuditStore, run_audit

@@ -6,12 +6,12 @@ import csv
 import io
 import json
 from concurrent.futures import Future
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from audit_site import resident_id
 from click.testing import CliRunner
+from msgspec.structs import replace
 
 from secscan import Config
 from secscan.audit import AuditStore, run_audit

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import random
 import re
@@ -10,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from msgspec.structs import replace
 
 from secscan.config import Config
 from secscan.detect.context import Alternative, Group, RuleFileError, _signal_near, load_rules, parse_rules
@@ -182,7 +182,7 @@ def test_prefilter_and_split_alternation_never_change_a_window_result() -> None:
     groups = [g for g in _pattern_groups() if any(a.prefilter is not None for a in g.alternatives)]
     assert len(groups) >= 4
     for group in groups:
-        joined = dataclasses.replace(group, alternatives=(Alternative(group.regex),) if group.regex else ())
+        joined = replace(group, alternatives=(Alternative(group.regex),) if group.regex else ())
         for lo, hi, anchor in _random_windows(_SAMPLE, 300):
             args = (_SAMPLE, lo, hi, dt.date(2026, 1, 1), anchor)
             assert _signal_near(group, *args) == _signal_near(joined, *args)
@@ -249,8 +249,8 @@ def test_prefilter_spares_the_pattern_regexes_in_windows_without_signals() -> No
     groups = [g for g in _pattern_groups() if all(a.prefilter is not None for a in g.alternatives) and not g.future_date]
     assert groups
     for group in groups:
-        counted = dataclasses.replace(group, alternatives=tuple(
-            dataclasses.replace(a, regex=Counting(a.regex)) for a in group.alternatives))  # type: ignore[arg-type]
+        counted = replace(group, alternatives=tuple(
+            replace(a, regex=Counting(a.regex)) for a in group.alternatives))  # type: ignore[arg-type]
         for lo in range(0, len(text) - 100, 37):
             assert _signal_near(counted, text, lo, lo + 100, dt.date(2026, 1, 1)) is None
     assert calls == 0

@@ -23,6 +23,7 @@ from pathlib import Path
 import ahocorasick
 import numpy as np
 import pytest
+from msgspec.structs import replace
 
 from secscan import arrays
 from secscan.config import Config
@@ -98,7 +99,7 @@ def test_probabilities_and_explanations_are_unchanged_across_blocks(monkeypatch:
     norm = normalize_document(Document("s.txt", "text/plain", (Part(PartKind.BODY, text),)), load_lexicon())
     whole = MODEL.score_parts(norm.parts)
     monkeypatch.setattr(classifier, "_CHUNK", 97)
-    blocked = classifier.LinearModel(**{**MODEL.__dict__, "featurizer": classifier.Featurizer(MODEL.vocabulary)})
+    blocked = replace(MODEL, featurizer=classifier.Featurizer(MODEL.vocabulary))
     again = blocked.score_parts(norm.parts)
     assert again.probability == whole.probability and again.best == whole.best
     assert whole.probability > MODEL.threshold
@@ -250,7 +251,7 @@ def test_score_parts_is_the_models_definition_block_by_block(monkeypatch: pytest
         parts = ["\n".join("。".join(rnd.sample(sentences, rnd.randint(1, 6))) for _ in range(rnd.randint(1, 9)))
                  for _ in range(rnd.randint(1, 3))]
         norm = normalize_document(Document("s.txt", "text/plain", tuple(Part(PartKind.BODY, t) for t in parts)), None)
-        model = classifier.LinearModel(**{**MODEL.__dict__, "featurizer": classifier.Featurizer(MODEL.vocabulary)})
+        model = replace(MODEL, featurizer=classifier.Featurizer(MODEL.vocabulary))
         scored = model.score_parts(norm.parts)
         decision, (part, line), shown = reference_score([p.text for p in norm.parts])
         assert scored.decision == pytest.approx(decision, rel=1e-12, abs=1e-12)

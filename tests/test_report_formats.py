@@ -179,7 +179,7 @@ def test_mask_hides_personal_data_in_every_format(scanner: Scanner) -> None:
     assert mask_value("11010519491231002X") == "110105********002X"
     # The report model is what is masked: build a finding of a masked category directly,
     # so this holds whichever personal-data detectors are installed.
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     base = scanner.scan_text("联系人证件号11010519491231002X\n此件请勿外传\n")
     f = base.findings[0]

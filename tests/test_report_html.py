@@ -77,7 +77,7 @@ def test_hidden_parts_have_their_own_section(html: str) -> None:
 
 
 def test_mask_applies_inside_the_highlighted_text() -> None:
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     from secscan.types import Category
 

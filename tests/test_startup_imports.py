@@ -163,23 +163,24 @@ def test_unique_inverse_is_np_unique() -> None:
         assert got.tolist() == want.tolist() and inverse.tolist() == want_inverse.tolist()
 
 
-def test_a_scan_writes_no_dataclass_docstring_and_compiles_no_masking_regex() -> None:
-    # dataclasses builds a missing docstring from inspect.signature (~0.15 ms a class, at
-    # import); the masking regexes are for masked reports only.
+def test_a_scans_records_are_structs_and_it_compiles_no_masking_regex() -> None:
+    # A frozen dataclass costs ~1 ms at import on Python 3.11 (five methods exec'd from
+    # source), a msgspec Struct ~0.04 ms: as dataclasses, the ~50 record classes a scan
+    # loads took 55 ms of its start-up.  The masking regexes are for masked reports only.
     out = subprocess.run([sys.executable, "-c", (
-        "import dataclasses, inspect, sys\n"
+        "import inspect, sys, msgspec\n"
         "from secscan.pipeline import Scanner\n"
         "from secscan.report import render\n"
         "from secscan.report import mask\n"
         "s = Scanner().warm_up()\n"
         f"render(s.report([s.scan_path({str(SEED)!r})]), 'json')\n"
-        "classes = [v for name, m in list(sys.modules.items()) if name.startswith('secscan')\n"
-        "           for v in vars(m).values() if inspect.isclass(v) and dataclasses.is_dataclass(v) and v.__module__ == name]\n"
-        "print(len(classes), [c.__qualname__ for c in classes if c.__doc__.startswith(c.__name__ + '(')])\n"
+        "structs = [v for name, m in list(sys.modules.items()) if name.startswith('secscan')\n"
+        "           for v in vars(m).values() if inspect.isclass(v) and issubclass(v, msgspec.Struct) and v.__module__ == name]\n"
+        "print(len(structs), 'dataclasses' in sys.modules)\n"
         "print(any('sub' in vars(rx) or 'fullmatch' in vars(rx) for rx in (mask._SCRUB_RE, mask._NUMBER_LIKE_RE)))\n"
     )], capture_output=True, text=True, check=True, cwd=ROOT).stdout.splitlines()
-    count, generated = out[0].split(" ", 1)
-    assert int(count) > 30 and generated == "[]"
+    count, dataclasses_loaded = out[0].split(" ", 1)
+    assert int(count) > 40 and dataclasses_loaded == "False"
     assert out[1] == "False"
 
 

@@ -18,8 +18,9 @@ import json
 import random
 import tempfile
 from collections import Counter
-from dataclasses import replace
 from pathlib import Path
+
+from msgspec.structs import replace
 
 from benchmarks.accuracy.templates import FAMILIES, Labelled
 from secscan.config import Config

@@ -15,9 +15,10 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
 from typing import TypeVar
 from urllib.parse import urlsplit
+
+from msgspec import Struct
 
 from secscan import __version__
 from secscan.types import ErrorKind, ReadError
@@ -27,8 +28,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-@dataclass(frozen=True)
-class FetchPolicy:
+class FetchPolicy(Struct, frozen=True):
     concurrency: int = 4
     per_host_delay: float = 0.5
     timeout: float = 30.0
@@ -36,8 +36,7 @@ class FetchPolicy:
     user_agent: str = f"secscan-audit/{__version__} (site self-audit)"
 
 
-@dataclass(frozen=True)
-class Fetched:
+class Fetched(Struct, frozen=True):
     url: str
     data: bytes | None
     error: ReadError | None = None

@@ -13,8 +13,10 @@ so a killed audit resumes with the attachments of pages it had already recorded.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
 from urllib.parse import urldefrag, urljoin, urlsplit
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from secscan.audit.fetch import WEB_SCHEMES, Fetcher, bounded_map
 from secscan.audit.sources import Filters, Item, Origin, Skip, fetched_item, url_path
@@ -39,8 +41,7 @@ def attachment_urls(page_url: str, links: list[str], filters: Filters | None = N
     return list(out)
 
 
-@dataclass(frozen=True)
-class FollowedLinks:
+class FollowedLinks(Struct, frozen=True):
     """The queued attachment links of one audit as a source, streamed from the database."""
 
     store: AuditStore

@@ -16,9 +16,10 @@ import json
 import posixpath
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct, field
 
 from secscan.audit.store import AuditStore, StoredDocument
 from secscan.baseline import Baseline, path_key
@@ -56,8 +57,7 @@ class ReviewedFindings:
         return found
 
 
-@dataclass(frozen=True)
-class ReportOptions:
+class ReportOptions(Struct, frozen=True):
     audit: int | None = None  # None: the latest
     since: int | None = None
     baseline: ReviewedFindings | None = None
@@ -67,8 +67,7 @@ class ReportOptions:
     mask: bool = False
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(Struct, frozen=True):
     doc: StoredDocument
     verdict: Verdict
     score: int
@@ -80,8 +79,7 @@ class Row:
         return dict(Counter(f.category.value for f in self.findings))
 
 
-@dataclass(frozen=True)
-class AuditReport:
+class AuditReport(Struct, frozen=True):
     audit: int
     rows: Iterable[Row]
     verdict_counts: dict[str, int] = field(default_factory=dict)

@@ -24,8 +24,9 @@ import weakref
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from msgspec import Struct, field
 
 from secscan.audit.follow import FollowedLinks, attachment_urls, is_followed_page
 from secscan.audit.sources import Filters, Item, Origin, SitemapSource, Source, UrlListSource
@@ -165,8 +166,7 @@ class DaskEngine:
 # -- the loop ------------------------------------------------------------------------
 
 
-@dataclass
-class AuditSummary:
+class AuditSummary(Struct):
     audit_id: int
     resumed: bool
     scan_key: str

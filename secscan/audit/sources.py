@@ -14,12 +14,12 @@ import io
 import mimetypes
 import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 from lxml import etree
+from msgspec import Struct
 
 from secscan.audit.fetch import WEB_SCHEMES, Fetched, Fetcher, bounded_map
 from secscan.types import ErrorKind, ReadError
@@ -30,8 +30,7 @@ _SITEMAP_MAX_DEPTH = 3
 _SITEMAP_MAX_BYTES = 50 * 1024 * 1024  # the sitemaps.org protocol's own limit, uncompressed
 
 
-@dataclass(frozen=True)
-class Origin:
+class Origin(Struct, frozen=True):
     """Where a document came from.  ``key`` is unique within an audit."""
 
     key: str
@@ -43,16 +42,14 @@ class Origin:
     referrer: str | None = None  # for a followed attachment: the page that linked it
 
 
-@dataclass(frozen=True)
-class Item:
+class Item(Struct, frozen=True):
     origin: Origin
     name: str
     data: bytes | None
     error: ReadError | None = None
 
 
-@dataclass(frozen=True)
-class Filters:
+class Filters(Struct, frozen=True):
     """Globs on a folder-relative path or a URL path; ``*`` also crosses ``/``."""
 
     include: tuple[str, ...] = ()
@@ -67,6 +64,9 @@ class Filters:
         return (not self.include or hit(self.include)) and not hit(self.exclude)
 
 
+EVERY_PATH = Filters()
+
+
 class Source(Protocol):
     label: str
 
@@ -77,8 +77,7 @@ class Source(Protocol):
 
 
 # -- folders -------------------------------------------------------------------------
-@dataclass(frozen=True)
-class FolderSource:
+class FolderSource(Struct, frozen=True):
     root: Path
     filters: Filters = Filters()
     max_bytes: int = 200 * 1024 * 1024
@@ -123,8 +122,7 @@ def _read_file(origin: Origin, path: Path, max_bytes: int) -> Item:
 
 
 # -- WARC ----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class WarcSource:
+class WarcSource(Struct, frozen=True):
     """HTML pages and attachments inside a WARC / WARC.gz crawl (responses with HTTP 200)."""
 
     path: Path
@@ -164,8 +162,7 @@ class WarcSource:
 
 
 # -- URL lists and sitemaps ----------------------------------------------------------
-@dataclass(frozen=True)
-class UrlListSource:
+class UrlListSource(Struct, frozen=True):
     """A text file of URLs (or local paths), one a line; ``#`` starts a comment."""
 
     path: Path
@@ -199,8 +196,7 @@ class UrlListSource:
         return _read_file(origin, path, self.max_bytes)
 
 
-@dataclass(frozen=True)
-class SitemapSource:
+class SitemapSource(Struct, frozen=True):
     """A sitemap.xml (or a sitemap index) by URL or path; every ``<loc>`` page is fetched."""
 
     location: str
@@ -301,7 +297,7 @@ def _line_key(line: str) -> str:
 
 
 # -- choosing a source ---------------------------------------------------------------
-def open_source(spec: str, fetcher: Fetcher, filters: Filters = Filters(), max_bytes: int = 200 * 1024 * 1024) -> Source:
+def open_source(spec: str, fetcher: Fetcher, filters: Filters = EVERY_PATH, max_bytes: int = 200 * 1024 * 1024) -> Source:
     """Pick the source from what ``spec`` is: a folder, a WARC, a sitemap, or a URL list."""
     if urlsplit(spec).scheme in WEB_SCHEMES:
         return SitemapSource(spec, fetcher, filters)

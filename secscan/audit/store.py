@@ -27,9 +27,10 @@ import json
 import sqlite3
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from msgspec import Struct
 
 from secscan.audit.sources import Origin
 from secscan.audit.worker import Outcome, Versions
@@ -109,8 +110,7 @@ class StoreError(RuntimeError):
     pass
 
 
-@dataclass(frozen=True)
-class AuditInfo:
+class AuditInfo(Struct, frozen=True):
     id: int
     started: str
     finished: str | None
@@ -123,8 +123,7 @@ class AuditInfo:
     stats: dict
 
 
-@dataclass(frozen=True)
-class StoredDocument:
+class StoredDocument(Struct, frozen=True):
     """A document of an audit joined with its scan result, as the report reads it."""
 
     origin: str

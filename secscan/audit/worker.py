@@ -9,7 +9,6 @@ travel back (no extracted text), one :class:`Outcome` per document, ready for th
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import hashlib
 import json
@@ -17,7 +16,8 @@ import os
 import socket
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from secscan import __version__
 from secscan.config import Config
@@ -29,8 +29,7 @@ from secscan.report.json import file_dict
 from secscan.types import ErrorKind, ReadError
 
 
-@dataclass(frozen=True)
-class Versions:
+class Versions(Struct, frozen=True):
     """What a stored result depends on; ``scan_key`` changes when any of it does."""
 
     secscan: str
@@ -39,8 +38,7 @@ class Versions:
     scan_key: str
 
 
-@dataclass(frozen=True)
-class Job:
+class Job(Struct, frozen=True):
     """One document to scan: its bytes, or the error that kept the bytes from us."""
 
     content_hash: str
@@ -49,9 +47,8 @@ class Job:
     error: ReadError | None = None
 
 
-@dataclass(frozen=True)
-class Batch:
-    """Documents scanned by one task.  A dataclass rather than a bare tuple so that Dask
+class Batch(Struct, frozen=True):
+    """Documents scanned by one task.  A record rather than a bare tuple so that Dask
     scatters it as one object."""
 
     jobs: tuple[Job, ...]
@@ -61,8 +58,7 @@ class Batch:
         return sum(len(j.data) for j in self.jobs if j.data is not None)
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(Struct, frozen=True):
     content_hash: str
     scan_key: str
     verdict: str
@@ -88,8 +84,7 @@ def versions_for(config: Config) -> Versions:
         digest.update(part.encode() + b"\0")
     for path in [*shipped_lexicon_files(), *config.extra_lexicons]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    settings = [(f.name, getattr(config, f.name)) for f in dataclasses.fields(config) if f.compare]
-    digest.update(repr(settings).encode())
+    digest.update(repr(list(config.settings())).encode())
     return Versions(__version__, scanner.lexicon_version, scanner.model_version, digest.hexdigest()[:20])
 
 

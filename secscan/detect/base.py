@@ -11,10 +11,10 @@ from __future__ import annotations
 import bisect
 import functools
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
+from msgspec import Struct, field
 
 from secscan.arrays import find_code_points
 from secscan.matcher import NO_MATCHES, MatchArrays
@@ -26,8 +26,7 @@ if TYPE_CHECKING:
     from secscan.normalize import OffsetMap
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(Struct, frozen=True):
     """One row of the rule table: ``secscan rules`` prints these.
 
     ``reason`` is a ``str.format`` template over the hit's facts; it must read as one
@@ -42,8 +41,7 @@ class Rule:
     description: str = ""
 
 
-@dataclass(frozen=True)
-class LexMatch:
+class LexMatch(Struct, frozen=True):
     """One lexicon match in a normalized part: its span and the entry it matched."""
 
     start: int
@@ -51,8 +49,7 @@ class LexMatch:
     entry: LexEntry
 
 
-@dataclass(frozen=True, eq=False)  # arrays inside: identity, not value, equality
-class NormPart:
+class NormPart(Struct, frozen=True, eq=False, dict=True):  # arrays inside: identity, not value, equality
     """One part of a document, normalized for matching, with the lexicon's matches.
 
     The matches are found on first use (a side detector in a second process never asks)
@@ -66,7 +63,7 @@ class NormPart:
     text: str
     offsets: OffsetMap
     lexicon: Lexicon | None = None
-    _selected: dict[object, tuple[LexMatch, ...]] = field(default_factory=dict, repr=False, compare=False)
+    _selected: dict[object, tuple[LexMatch, ...]] = field(default_factory=dict)
 
     @functools.cached_property
     def found(self) -> MatchArrays:
@@ -185,8 +182,7 @@ def _newline_offsets(text: str) -> np.ndarray:
     return find_code_points(text, np.equal, 10)[0]
 
 
-@dataclass(frozen=True, eq=False)  # its parts hold arrays: identity, not value, equality
-class NormDocument:
+class NormDocument(Struct, frozen=True, eq=False, weakref=True):  # arrays inside: identity equality; weakref: the classifier keeps its last score by one
     """A document with each of its parts normalized: what every detector reads."""
 
     document: Document
@@ -199,8 +195,7 @@ class NormDocument:
 DetectFn = Callable[[NormDocument], Iterable[Hit]]
 
 
-@dataclass(frozen=True)
-class DetectorSpec:
+class DetectorSpec(Struct, frozen=True):
     """A detector as declared: its name (the rule-id prefix), its rules, its builder.
 
     ``side`` detectors read the normalized text only, never the lexicon's matches: on a

@@ -21,10 +21,10 @@ import json
 import math
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from msgspec import Struct
 
 from secscan.arrays import code_points, unique_inverse
 from secscan.config import Config
@@ -54,8 +54,7 @@ class ModelError(RuntimeError):
     """The model file is missing, malformed or of another format."""
 
 
-@dataclass(frozen=True)
-class Contribution:
+class Contribution(Struct, frozen=True):
     """The features of one line, with what they added to the decision value."""
 
     part: int
@@ -64,8 +63,7 @@ class Contribution:
     features: tuple[tuple[str, float, int, int], ...]  # (feature, weight, start, end) in normalized offsets
 
 
-@dataclass(frozen=True)
-class Scored:
+class Scored(Struct, frozen=True):
     """The model's verdict on a document: probability, raw decision, and the line that weighed most."""
 
     probability: float
@@ -81,8 +79,7 @@ _JOIN_MAX_CHARS = 1 << 16
 _SEARCH_EACH_MAX = 1 << 12  # occurrences: below, one searchsorted beats the five numpy calls of the runs
 
 
-@dataclass(frozen=True, eq=False)  # arrays inside: identity, not value, equality
-class _Trie:
+class _Trie(Struct, frozen=True, eq=False):  # arrays inside: identity, not value, equality
     """The vocabulary as a trie over character ranks, with dense tables.
 
     ``rank`` maps a code point to 1 + its index among the vocabulary's characters (0 for
@@ -203,8 +200,7 @@ class _Trie:
         return found & ((1 << self.bits) - 1), (found >> self.shift) + off
 
 
-@dataclass(frozen=True)
-class Featurizer:
+class Featurizer(Struct, frozen=True, dict=True):
     """Finds every vocabulary entry in a text: the same counts at training and scoring.
 
     Every occurrence, overlapping ones included, in the order an Aho-Corasick automaton
@@ -294,8 +290,7 @@ def _lines_of(ends: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return np.repeat(np.arange(first, last + 1), bounds[1:] - bounds[:-1])
 
 
-@dataclass(frozen=True, eq=False)  # arrays inside: identity, not value, equality
-class LinearModel:
+class LinearModel(Struct, frozen=True, eq=False):  # arrays inside: identity, not value, equality
     """A calibrated linear model over substring counts, loaded from plain JSON."""
 
     version: str

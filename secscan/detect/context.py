@@ -20,13 +20,13 @@ import math
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from re import _compiler as _sre_compiler
 from re import _constants as _sc
 from re import _parser as _sre_parser
 
 import numpy as np
+from msgspec import Struct
 
 from secscan.arrays import in_sorted, unique_inverse
 from secscan.config import Config
@@ -53,8 +53,7 @@ class RuleFileError(ValueError):
     """The context-rule file cannot be used; the message names the rule and key."""
 
 
-@dataclass(frozen=True)
-class Alternative:
+class Alternative(Struct, frozen=True):
     """One branch of a group's alternation (a named pattern, or the group's plain terms)."""
 
     regex: re.Pattern[str]
@@ -63,8 +62,7 @@ class Alternative:
     keys: tuple[str, ...] | None = None  # strings of which one occurs inside every match; None: unknown
 
 
-@dataclass(frozen=True)
-class Group:
+class Group(Struct, frozen=True, dict=True):
     """One required signal: any of its terms or patterns, near the anchor or in the document.
 
     The alternatives are kept apart, in declared order, rather than joined into one regex:
@@ -203,8 +201,7 @@ def _trimmed(run: list[_Item]) -> _Alt:
     return tuple(run[lo:hi])
 
 
-@dataclass(frozen=True)
-class ContextRule:
+class ContextRule(Struct, frozen=True):
     """One rule of ``context_rules.toml``: an anchor term and the groups that must be found near it."""
 
     id: str
@@ -217,8 +214,7 @@ class ContextRule:
     anchor_terms: tuple[str, ...] = ()  # folded
 
 
-@dataclass(frozen=True)
-class RuleSet:
+class RuleSet(Struct, frozen=True):
     """The context rules, with the publication terms and the named signal lists they share."""
 
     rules: tuple[ContextRule, ...]
@@ -372,8 +368,7 @@ def rule_terms() -> tuple[str, ...]:
 Span = tuple[int, int]
 
 
-@dataclass(frozen=True, eq=False)
-class _Occurrences:
+class _Occurrences(Struct, frozen=True, eq=False, dict=True):
     """Occurrences of some terms in one part, by start, longest first: arrays, and lists for bisection."""
 
     starts: np.ndarray
@@ -465,8 +460,7 @@ def _leftmost_longest(occ: tuple[list[int], list[Span]], lo: int, hi: int, ancho
                 return
 
 
-@dataclass(frozen=True, eq=False)
-class _TermIndex:
+class _TermIndex(Struct, frozen=True, eq=False):
     """Every plain term of the rule set in one automaton (the fast engine of secscan.matcher).
 
     One pass per part replaces a regex scan of the whole text per rule (anchors) and per

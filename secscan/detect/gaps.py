@@ -13,10 +13,10 @@ import bisect
 import functools
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from enum import IntEnum
 
 import numpy as np
+from msgspec import Struct
 
 from secscan.arrays import find_code_points
 from secscan.detect.base import NormPart
@@ -91,8 +91,7 @@ def bounded(part: NormPart, start: int, end: int, glued: str) -> bool:
 
 
 # -- the ASCII characters of a part ------------------------------------------------------
-@dataclass(frozen=True, eq=False)  # an array inside: identity, not value, equality
-class _Projection:
+class _Projection(Struct, frozen=True, eq=False):  # an array inside: identity, not value, equality
     """A part's ASCII characters pulled out of its text, with where each came from."""
 
     chars: str  # the ASCII characters, NUL between characters not adjacent in the text
@@ -105,8 +104,7 @@ class _Projection:
 SMALL_TEXT = 2048
 
 
-@dataclass(frozen=True, eq=False)
-class AsciiView:
+class AsciiView(Struct, frozen=True, eq=False, dict=True):
     """Where a text's ASCII characters are, and which they are.
 
     Numbers, addresses, keys and e-mail addresses are ASCII; in Chinese prose they are a

@@ -19,8 +19,9 @@ import datetime as dt
 import functools
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 from secscan.detect.base import DetectFn, DetectorSpec, NormDocument, NormPart, Rule
 from secscan.detect.checksums import birth_date, luhn_ok, resident_id_checksum_ok, uscc_ok
@@ -101,8 +102,7 @@ _PROVINCES = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Divisions:
+class Divisions(Struct, frozen=True):
     """GB/T 2260 codes: full 6-digit codes and the 4-digit prefecture prefixes."""
 
     codes: frozenset[str]
@@ -137,8 +137,7 @@ _PASSPORT_FIRST = "EGDSP"
 _PASSPORT_CUE_RE = lazy_regex(r"护照")
 
 
-@dataclass(frozen=True)
-class _Permit:
+class _Permit(Struct, frozen=True, dict=True):
     """A kind of travel permit number, and the words that must be near one to report it."""
 
     pattern: re.Pattern[str]
@@ -201,8 +200,7 @@ _MAX_CELL = 60
 _MAX_ROW = 200
 
 
-@dataclass(frozen=True)
-class PersonTable:
+class PersonTable(Struct, frozen=True):
     """A header with 姓名 and the rows under it, in normalized offsets of one part."""
 
     start: int
@@ -278,8 +276,7 @@ def _table_at(tables: list[PersonTable], pos: int) -> PersonTable | None:
 
 
 # -- numbers ----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class _Group:
+class _Group(Struct, frozen=True):
     """A run of digits inside a candidate number, and what separated it from the previous run."""
 
     start: int
@@ -325,8 +322,7 @@ def card_scheme(digits: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class _Context:
+class _Context(Struct, frozen=True):
     """What the number rules of one part consult: its tables, whether it reads as public, today's date."""
 
     part: NormPart

@@ -26,7 +26,8 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from secscan.detect.base import DetectFn, NormDocument
 from secscan.forking import ForkedCall
@@ -39,16 +40,14 @@ SPLIT_MIN_CHARS = 1 << 20
 _RESULT_CAP = 1 << 30
 
 
-@dataclass(frozen=True)
-class DetectorRun:
+class DetectorRun(Struct, frozen=True):
     """What one detector gave: its hits, or the error that stopped it."""
 
     hits: tuple[Hit, ...]
     error: str | None = None
 
 
-@dataclass(frozen=True, eq=False)  # a built function: identity, not value, equality
-class Detector:
+class Detector(Struct, frozen=True, eq=False):  # a built function: identity, not value, equality
     """A built detector and whether it may run in the side process."""
 
     detect: DetectFn

@@ -8,9 +8,11 @@ serves objects embedded in Office files and OFD attachments.
 
 from __future__ import annotations
 
-import dataclasses
 import posixpath
 import zipfile
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from secscan.extract.base import ExtractionAborted, Limits
 from secscan.extract.ooxml import Package
@@ -21,8 +23,7 @@ MEDIA_TYPE = "application/zip"
 _SKIP_PREFIXES = ("__MACOSX/",)
 
 
-@dataclasses.dataclass(frozen=True)
-class Nested:
+class Nested(Struct, frozen=True):
     parts: tuple[Part, ...]
     errors: tuple[ReadError, ...]
     links: tuple[str, ...]
@@ -39,8 +40,8 @@ def extract_nested(data: bytes, member: str, limits: Limits) -> Nested:
     from secscan.extract import extract_bytes  # the format table imports this module
 
     limits.check_time()
-    doc = extract_bytes(data, posixpath.basename(member) or member, dataclasses.replace(limits, depth=limits.depth + 1))
-    parts = tuple(dataclasses.replace(p, label=join_label(member, p.label)) for p in doc.parts)
+    doc = extract_bytes(data, posixpath.basename(member) or member, replace(limits, depth=limits.depth + 1))
+    parts = tuple(replace(p, label=join_label(member, p.label)) for p in doc.parts)
     errors = tuple(ReadError(e.kind, f"{member}:{e.message}") for e in doc.errors)
     return Nested(parts, errors, doc.links)
 

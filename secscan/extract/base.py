@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from secscan.types import Document, ErrorKind, ReadError
 
 
-@dataclass(frozen=True)
-class Limits:
+class Limits(Struct, frozen=True):
     """The bounds one file's extraction keeps to: bytes, characters, time and nesting depth."""
 
     max_bytes: int = 200 * 1024 * 1024

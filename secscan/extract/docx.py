@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 
 from lxml import etree
+from msgspec import Struct, field
 
 from secscan.extract.archive import embedded_parts
 from secscan.extract.base import Limits
@@ -43,8 +43,7 @@ _PLAIN_FIELDS = frozenset(
 )
 
 
-@dataclass
-class _Sink:
+class _Sink(Struct):
     """The hidden layers met while walking one story (body, a header, the notes …)."""
 
     story: str

@@ -18,7 +18,8 @@ import email
 import email.policy
 import posixpath
 import re
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from secscan.extract.archive import extract_nested
 from secscan.extract.base import ExtractionAborted, Limits, meaningful
@@ -31,8 +32,7 @@ _SCHEMA_ROOTS = frozenset({"contentTypeSchema", "schema", "schemaLibrary"})
 MAX_LINE_CHARS = 2_000
 
 
-@dataclass(frozen=True)
-class Chunks:
+class Chunks(Struct, frozen=True):
     parts: tuple[Part, ...]
     errors: tuple[ReadError, ...]
     links: tuple[str, ...]

@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 
 import lxml.html
 from lxml import etree
+from msgspec import Struct, field
 
 from secscan.extract.base import ExtractionAborted, Limits
 from secscan.extract.html_css import declarations, hidden_by_style, is_zero, stylesheet_hiding
@@ -150,8 +150,7 @@ def attachment_links(root: etree._Element) -> tuple[str, ...]:
 
 
 # -- the walk --------------------------------------------------------------------------
-@dataclass
-class _Layers:
+class _Layers(Struct):
     hidden: list[tuple[str, str]] = field(default_factory=list)  # (label, text)
     comments: list[str] = field(default_factory=list)
     scripts: list[str] = field(default_factory=list)

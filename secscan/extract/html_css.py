@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 import cssselect
 import tinycss2
 from lxml import etree
+from msgspec import Struct
 
 from secscan.extract.base import Limits
 from secscan.extract.html_select import Index
@@ -107,8 +107,7 @@ def hidden_by_style(style: str) -> str | None:
 
 
 # -- the page's stylesheet -------------------------------------------------------------
-@dataclass(frozen=True)
-class Rule:
+class Rule(Struct, frozen=True):
     """One selector of a style rule, with the visibility declarations it sets."""
 
     selector: str

@@ -13,18 +13,17 @@ cssselect's XPath.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 
 import cssselect
 from cssselect import parser as css
 from lxml import etree
+from msgspec import Struct
 
 _TRANSLATOR = cssselect.HTMLTranslator()
 MAX_COMPOUNDS = 8
 
 
-@dataclass(frozen=True)
-class Compound:
+class Compound(Struct, frozen=True):
     """``tag.class#id`` — every part optional."""
 
     tag: str | None
@@ -32,8 +31,7 @@ class Compound:
     ids: frozenset[str]
 
 
-@dataclass(frozen=True)
-class Simple:
+class Simple(Struct, frozen=True):
     """A chain of compounds, left to right, and the combinators (" " or ">") between them."""
 
     compounds: tuple[Compound, ...]

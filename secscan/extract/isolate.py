@@ -30,8 +30,9 @@ import os
 import pickle
 import resource
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 from secscan.extract import EXTRACTORS, extract_bytes
 from secscan.extract.base import Limits, error_document
@@ -57,8 +58,7 @@ _GRACE = 0.5
 _PRELOAD = ("secscan.extract.pdf_reader",)
 
 
-@dataclass(frozen=True)
-class IsolatedExtractor:
+class IsolatedExtractor(Struct, frozen=True):
     """A drop-in ``extract`` function for :class:`~secscan.pipeline.Scanner`."""
 
     extract: ExtractFn = extract_bytes

@@ -16,7 +16,6 @@ streams holding an OOXML file, equations) are unwrapped here too.
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import os
 import shutil
@@ -29,6 +28,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import olefile
+from msgspec import Struct
+from msgspec.structs import replace
 
 from secscan.extract import docx, pptx, xlsx
 from secscan.extract.archive import extract_nested
@@ -43,8 +44,7 @@ _SOFFICE_CANDIDATES = (
 )
 
 
-@dataclasses.dataclass(frozen=True)
-class Conversion:
+class Conversion(Struct, frozen=True):
     target: str  # the OOXML extension LibreOffice writes
     source_ext: str  # the extension the temporary input gets (LibreOffice also sniffs content)
     reader: Callable[[bytes, str, Limits], Document]
@@ -125,7 +125,7 @@ def extract(data: bytes, name: str, limits: Limits, fmt: str) -> Document:
     doc = CONVERSIONS[fmt].reader(converted, name, limits)
     from secscan.extract.sniff import sniff
 
-    return dataclasses.replace(doc, media_type=sniff(data, name).media_type)
+    return replace(doc, media_type=sniff(data, name).media_type)
 
 
 def extractor(fmt: str) -> Callable[[bytes, str, Limits], Document]:

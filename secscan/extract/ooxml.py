@@ -15,9 +15,9 @@ import posixpath
 import zipfile
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from lxml import etree
+from msgspec import Struct
 
 from secscan.extract.base import ExtractionAborted, Limits, meaningful
 from secscan.types import ErrorKind, Part, PartKind
@@ -59,8 +59,7 @@ def local(el: etree._Element) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
-@dataclass(frozen=True)
-class Rel:
+class Rel(Struct, frozen=True):
     id: str
     type: str  # the last path segment of the relationship type, e.g. "comments"
     target: str  # package path without leading "/", or the URL when external

@@ -12,16 +12,15 @@ safe side for a reviewer.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import numpy as np
+from msgspec import Struct
 
 _MIN_FILL_AREA = 4.0  # pt²: hairlines and dots cover nothing readable
 _DARK = 0.25
 
 
-@dataclass(frozen=True)
-class Cover:
+class Cover(Struct, frozen=True):
     """The glyphs one filled shape hides, in paint order, and how it looks."""
 
     chars: tuple[object, ...]  # pdfminer LTChar

@@ -15,10 +15,10 @@ records it on each glyph, and the crop box of each page, while the page is rende
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from msgspec import Struct
 from pdfminer.converter import PDFPageAggregator
 from pdfminer.layout import LTChar, LTCurve, LTImage
 from pdfminer.utils import apply_matrix_rect
@@ -57,8 +57,7 @@ def _intersect(a: Any, b: Any) -> tuple[float, float, float, float]:
     return box if box[0] < box[2] and box[1] < box[3] else tuple(b)  # type: ignore[return-value]
 
 
-@dataclass(frozen=True)
-class Unseen:
+class Unseen(Struct, frozen=True):
     """Glyphs hidden one way, in paint order, and the way (a short Chinese label)."""
 
     chars: tuple[object, ...]  # pdfminer LTChar

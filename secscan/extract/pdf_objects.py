@@ -7,10 +7,10 @@ arbitrarily deep: every walk keeps a visited set and a node budget.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
+from msgspec import Struct
 from pdfminer.pdftypes import PDFStream, resolve1
 from pdfminer.psparser import PSLiteral
 from pdfminer.utils import decode_text
@@ -175,8 +175,7 @@ def metadata_lines(doc: Any, limits: Limits) -> list[str]:
 
 
 # -- annotations -----------------------------------------------------------------------
-@dataclass(frozen=True)
-class Annotation:
+class Annotation(Struct, frozen=True):
     subtype: str
     text: str
     author: str

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass, field, replace
 from typing import Any
 
+from msgspec import Struct, field
+from msgspec.structs import replace
 from pdfminer.layout import LAParams, LTImage, LTTextContainer
 from pdfminer.pdfdocument import PDFDocument, PDFEncryptionError, PDFPasswordIncorrect
 from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
@@ -38,8 +39,7 @@ _SCAN_MAX_CHARS = 20
 _CID_RE = re.compile(r"\(cid:\d+\)")
 
 
-@dataclass
-class _Reader:
+class _Reader(Struct):
     name: str
     limits: Limits
     parts: list[Part] = field(default_factory=list)

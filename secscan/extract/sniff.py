@@ -5,8 +5,9 @@ from __future__ import annotations
 import io
 import re
 import struct
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 from secscan.types import ErrorKind
 
@@ -18,8 +19,7 @@ _MARKUP_RE = re.compile(rb"<\s*(?:!doctype\s+html|html|head|body|meta|div|p|tabl
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
-@dataclass(frozen=True)
-class Sniffed:
+class Sniffed(Struct, frozen=True):
     """A file's format as read from its bytes, or why it cannot be read."""
 
     format: str

@@ -16,9 +16,9 @@ properties are read too.  Worksheets are streamed (iterparse) so a large sheet s
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from lxml import etree
+from msgspec import Struct, field
 
 from secscan.extract.archive import embedded_parts
 from secscan.extract.base import ExtractionAborted, Limits
@@ -51,8 +51,7 @@ def _rich_text(el: etree._Element) -> str:
     return "".join(_RICH_TEXT(el))
 
 
-@dataclass
-class _Sheet:
+class _Sheet(Struct):
     name: str
     state: str
     visible_rows: list[str] = field(default_factory=list)
@@ -121,8 +120,7 @@ def _shared_strings(pkg: Package, targets: list[str]) -> list[str]:
     return out
 
 
-@dataclass(frozen=True)
-class _Styles:
+class _Styles(Struct, frozen=True):
     shared: list[str]
     formats: dict[int, HidingFormat]
 

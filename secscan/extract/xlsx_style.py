@@ -8,9 +8,8 @@ positive;negative;zero;text) and a white font on a white or empty fill.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from lxml import etree
+from msgspec import Struct
 
 from secscan.extract.ooxml import Package
 
@@ -23,8 +22,7 @@ _WHITE_THEME = "0"
 _TINT_DARKER = -0.05
 
 
-@dataclass(frozen=True)
-class HidingFormat:
+class HidingFormat(Struct, frozen=True):
     """Why cells with this format show nothing: for numbers, and for text."""
 
     numbers: str | None

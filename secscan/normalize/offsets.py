@@ -9,18 +9,17 @@ characters deleted up to and including it.  Nothing is stored when nothing was d
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
 
 import numpy as np
+from msgspec import Struct
 
 
-@dataclass(frozen=True)
-class OffsetMap:
+class OffsetMap(Struct, frozen=True):
     """Maps offsets in a normalized text back to the original, from the runs normalization deleted."""
 
     norm_positions: tuple[int, ...] = ()
     deleted_before: tuple[int, ...] = ()
-    _identity: bool = field(default=True)
+    _identity: bool = True
 
     @classmethod
     def from_deletions(cls, runs: list[tuple[int, int]]) -> OffsetMap:

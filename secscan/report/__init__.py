@@ -6,14 +6,14 @@ A format's module is imported when it is first used: the JSON report does not lo
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from secscan.lazy import LazyTable
 from secscan.types import ScanReport
 
 
-@dataclass(frozen=True)
-class RenderOptions:
+class RenderOptions(Struct, frozen=True):
     """What a person asked of the rendering itself (not of the scan)."""
 
     mask: bool = False

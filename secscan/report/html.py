@@ -18,10 +18,11 @@ import hashlib
 import itertools
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from html import escape
 from importlib import resources
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 from secscan.report.location import where_zh
 from secscan.report.mask import MASKED_CATEGORIES, mask_value, shown_text
@@ -49,8 +50,7 @@ def _e(text: object) -> str:
     return escape(str(text), quote=True)
 
 
-@dataclass(frozen=True)
-class _Placed:
+class _Placed(Struct, frozen=True):
     """A finding with its id in the page and the index of the part it points into."""
 
     id: str

@@ -12,7 +12,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from secscan.config import Config
 from secscan.types import Finding, ReadError, Severity, Verdict
@@ -23,8 +24,7 @@ _BONUS_PER_FINDING = 2
 _BONUS_MAX = 9
 
 
-@dataclass(frozen=True)
-class Scored:
+class Scored(Struct, frozen=True):
     """A file's score and the verdict it leads to."""
 
     score: int

@@ -19,9 +19,10 @@ import signal
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+
+from msgspec import Struct
 
 from secscan.config import Config
 from secscan.serve import worker
@@ -46,8 +47,7 @@ class Outcome(StrEnum):
     CRASHED = "crashed"
 
 
-@dataclass(frozen=True)
-class Result:
+class Result(Struct, frozen=True):
     outcome: Outcome
     report: dict[str, Any] | None  # the file report when DONE
     seconds: float
@@ -165,7 +165,7 @@ class ScanPool:
 
 
 def _worker_config(settings: ServeSettings) -> Config:
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     # The extractors stop themselves at the scan limit and say how far they got.
     config = settings.config

@@ -6,8 +6,9 @@ import ipaddress
 import logging
 import os
 import stat
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from msgspec import Struct, field
 
 from secscan.config import Config
 
@@ -21,8 +22,7 @@ class SettingsError(ValueError):
     """Settings the server refuses to start with; the message says what to change."""
 
 
-@dataclass(frozen=True)
-class ServeSettings:
+class ServeSettings(Struct, frozen=True):
     host: str = "127.0.0.1"
     port: int = 8787
     workers: int = 2
@@ -30,8 +30,12 @@ class ServeSettings:
     max_request_bytes: int = 50 * 1024 * 1024
     scan_timeout: float = 60.0
     body_timeout: float = 30.0  # a client that trickles its upload slower than this gets 408
-    token: str | None = field(default=None, repr=False)
+    token: str | None = None  # never shown: see __repr__
     config: Config = field(default_factory=Config)
+
+    def __repr__(self) -> str:  # settings get logged; the token must not be
+        shown = (f"{name}={'…' if name == 'token' and self.token else repr(getattr(self, name))}" for name in self.__struct_fields__)
+        return f"{type(self).__name__}({', '.join(shown)})"
 
     def __post_init__(self) -> None:
         if self.workers < 1:

@@ -17,8 +17,9 @@ import functools
 import os
 import signal
 import time
-from dataclasses import dataclass
 from typing import Any, Literal
+
+from msgspec import Struct
 
 from secscan.config import Config
 from secscan.extract import Limits
@@ -36,8 +37,7 @@ FAULT_PREFIX = b"%SECSCAN-FAULT "
 _scanner: Scanner | None = None
 
 
-@dataclass(frozen=True)
-class Job:
+class Job(Struct, frozen=True):
     kind: Literal["bytes", "text"]
     payload: bytes | str
     name: str
