@@ -6,6 +6,8 @@ start-up); these do the same for what the stages need, without that import.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 # Characters per block in find_code_points: a block's code points (1 MB) are reused from one
@@ -36,6 +38,17 @@ def unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def code_points(text: str) -> np.ndarray:
     """The text's code points as uint32 (a lone surrogate as itself)."""
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+@functools.lru_cache(maxsize=4)  # the parts being detected
+def ascii_characters(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets of the text's ASCII characters, and their code points as uint8.
+
+    One pass over a long normalized text serves both the detectors' view of its ASCII
+    characters (numbers, keys, addresses) and its newline offsets.
+    """
+    where, codes = find_code_points(text, np.less, 128)
+    return where, codes.astype(np.uint8)
 
 
 def find_code_points(text: str, test: np.ufunc, value: int) -> tuple[np.ndarray, np.ndarray]:

@@ -195,6 +195,22 @@ def test_newlines_before_equals_counting_in_long_text() -> None:
         assert newlines_before(text, pos) == text.count("\n", 0, pos)
 
 
+def test_a_parts_newlines_and_ascii_view_share_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    from secscan.detect.gaps import ascii_view
+
+    arrays.ascii_characters.cache_clear()
+    passes: list[int] = []
+    real = arrays.find_code_points
+    monkeypatch.setattr(arrays, "find_code_points", lambda text, *a: passes.append(len(text)) or real(text, *a))
+    text = "".join(random.Random(5).choice("机密a1 \n工") for _ in range(100_000))
+    part = normalize_document(Document("n.txt", "text/plain", (Part(PartKind.BODY, text),)), load_lexicon()).parts[0]
+    newlines = part.newlines()
+    where = ascii_view(part.text).where
+    assert newlines.tolist() == [i for i, c in enumerate(part.text) if c == "\n"]
+    assert where.tolist() == [i for i, c in enumerate(part.text) if c.isascii()]
+    assert passes == [len(part.text)]
+
+
 def test_line_lengths_equal_line_bounds() -> None:
     rnd = random.Random(4)
     lexicon = load_lexicon()

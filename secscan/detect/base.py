@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from msgspec import Struct, field
 
-from secscan.arrays import find_code_points
+from secscan.arrays import ascii_characters, find_code_points
 from secscan.matcher import NO_MATCHES, MatchArrays
 from secscan.types import Category, Document, Hit, Part, Severity
 
@@ -72,7 +72,13 @@ class NormPart(Struct, frozen=True, eq=False, dict=True):  # arrays inside: iden
 
     def newlines(self) -> np.ndarray:
         """Offsets of the ``\\n`` characters of the normalized text."""
-        return _newline_offsets(self.text)
+        return self._newlines
+
+    @functools.cached_property
+    def _newlines(self) -> np.ndarray:
+        # from the text's ASCII characters, which the detectors' ASCII view reads too: one pass for both
+        where, codes = ascii_characters(self.text)
+        return where[codes == 10]
 
     def line_starts(self) -> list[int]:
         return self._line_starts
@@ -172,14 +178,9 @@ def newlines_before(text: str, pos: int) -> int:
     return bisect.bisect_left(_newline_list(text), pos)  # C bisection on a list: no numpy call per finding
 
 
-@functools.lru_cache(maxsize=2)
+@functools.lru_cache(maxsize=2)  # the parts being placed
 def _newline_list(text: str) -> list[int]:
-    return _newline_offsets(text).tolist()
-
-
-@functools.lru_cache(maxsize=4)  # the parts being detected or placed
-def _newline_offsets(text: str) -> np.ndarray:
-    return find_code_points(text, np.equal, 10)[0]
+    return find_code_points(text, np.equal, 10)[0].tolist()
 
 
 class NormDocument(Struct, frozen=True, eq=False, weakref=True):  # arrays inside: identity equality; weakref: the classifier keeps its last score by one

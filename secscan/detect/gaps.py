@@ -18,7 +18,7 @@ from enum import IntEnum
 import numpy as np
 from msgspec import Struct
 
-from secscan.arrays import find_code_points
+from secscan.arrays import ascii_characters
 from secscan.detect.base import NormPart
 
 
@@ -125,10 +125,9 @@ class AsciiView(Struct, frozen=True, eq=False, dict=True):
         """Their code points, uint8."""
         return self._ascii[1]
 
-    @functools.cached_property
+    @property
     def _ascii(self) -> tuple[np.ndarray, np.ndarray]:
-        where, codes = find_code_points(self.text, np.less, 128)
-        return where, codes.astype(np.uint8)
+        return ascii_characters(self.text)
 
     def positions(self, chars: str) -> list[int]:
         """Text offsets of every character of ``chars`` (ASCII), in order."""
