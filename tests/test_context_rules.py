@@ -226,6 +226,25 @@ def test_prefilter_runs_leave_out_ends_as_common_as_any_character() -> None:
         assert bool(alt.regex.search(text)) is holds
 
 
+def test_prefilter_spells_out_whitespace_as_the_characters_re_matches() -> None:
+    """In a prefilter's class, \\s becomes its characters (a bitmap re tests fast): the same ones."""
+    import unicodedata
+
+    from secscan.detect.context import _SPACES, _SPACES_UNICODE, _prefilter
+
+    if unicodedata.unidata_version == _SPACES_UNICODE:
+        assert _SPACES == "".join(chr(c) for c in range(0x110000) if re.match(r"\s", chr(c)))
+    alt = _prefilter(r"(?:王[一-鿿]{1,2}[、,\s]+){2,}王[一-鿿]")
+    assert alt.prefilter is not None
+    if unicodedata.unidata_version == _SPACES_UNICODE:
+        assert not any("CATEGORY" in str(p._make.args[0]) for p in alt.prefilter)  # type: ignore[attr-defined]
+    for space in [*_SPACES, "、", ","]:
+        text = f"王小明{space}王大"
+        assert any(p.search(text) for p in alt.prefilter), repr(space)
+        assert alt.regex.search(f"王小明{space}王大{space}王二") is not None
+    assert not any(p.search("王小明。王大") for p in alt.prefilter)
+
+
 def test_prefilter_spares_the_pattern_regexes_in_windows_without_signals() -> None:
     """Work guard: anchors in a plain article run no pattern regex at all."""
     text = "保密要害部门的管理要求严格执行规定。涉密人员应当遵守保密纪律。" * 20
