@@ -104,3 +104,15 @@ def test_size_limit_from_config_fails_closed(tmp_path: Path) -> None:
     cfg = load_config(_write(tmp_path, "max_file_bytes = 10\nuse_model = false\n"))
     report = Scanner(cfg).scan_bytes("关于召开年度工作会议的通知".encode(), "big.txt")
     assert report.verdict is not Verdict.PASS and report.errors[0].kind.value == "too_large"
+
+
+def test_configs_with_the_same_settings_are_equal_wherever_they_were_read(tmp_path: Path) -> None:
+    # a worker's scanner cache keys on the configuration: the file's path and warnings are not settings
+    first, second = tmp_path / "a.toml", tmp_path / "b.toml"
+    first.write_text("review_threshold = 30\n", encoding="utf-8")
+    second.write_text("review_threshold = 30\n", encoding="utf-8")
+    a, b = load_config(first), load_config(second)
+    assert a.source != b.source and a == b and hash(a) == hash(b)
+    assert {a: 1}[b] == 1
+    assert a != Config() and a != Config(review_threshold=31) and a == Config(review_threshold=30)
+    assert [name for name, _ in a.settings()] == [n for n in Config.__struct_fields__ if n not in ("source", "warnings")]
