@@ -79,7 +79,7 @@ class Source(Protocol):
 # -- folders -------------------------------------------------------------------------
 class FolderSource(Struct, frozen=True):
     root: Path
-    filters: Filters = Filters()
+    filters: Filters = EVERY_PATH
     max_bytes: int = 200 * 1024 * 1024
 
     @property
@@ -126,7 +126,7 @@ class WarcSource(Struct, frozen=True):
     """HTML pages and attachments inside a WARC / WARC.gz crawl (responses with HTTP 200)."""
 
     path: Path
-    filters: Filters = Filters()
+    filters: Filters = EVERY_PATH
     max_bytes: int = 200 * 1024 * 1024
 
     @property
@@ -167,7 +167,7 @@ class UrlListSource(Struct, frozen=True):
 
     path: Path
     fetcher: Fetcher
-    filters: Filters = Filters()
+    filters: Filters = EVERY_PATH
     max_bytes: int = 200 * 1024 * 1024
 
     @property
@@ -201,7 +201,7 @@ class SitemapSource(Struct, frozen=True):
 
     location: str
     fetcher: Fetcher
-    filters: Filters = Filters()
+    filters: Filters = EVERY_PATH
 
     @property
     def label(self) -> str:
