@@ -193,17 +193,18 @@ def normalize_document(doc: Document, lexicon: Lexicon) -> NormDocument:
 
 def merge_overlaps(hits: list[Hit]) -> list[Hit]:
     """One finding per place: a hit inside another of the same rule family is dropped."""
+    # By start, longest first: every hit kept before this one in its part starts at or before
+    # it, so one is around it exactly when the furthest end kept in its family reaches its end.
     ordered = sorted(hits, key=lambda h: (h.part, h.start, -(h.end - h.start), h.rule))
-    kept: list[tuple[Hit, str]] = []
+    reach: dict[tuple[int, str], int] = {}  # (part, family): the furthest end of a hit kept
+    kept: list[Hit] = []
     for hit in ordered:
-        family = hit.rule.split(".", 1)[0]
-        if any(
-            k.part == hit.part and k.start <= hit.start and hit.end <= k.end and k_family == family
-            for k, k_family in kept[-8:]
-        ):
+        key = (hit.part, hit.rule.split(".", 1)[0])
+        if hit.end <= reach.get(key, -1):
             continue
-        kept.append((hit, family))
-    return [hit for hit, _ in kept]
+        reach[key] = hit.end
+        kept.append(hit)
+    return kept
 
 
 def _location(part: Part, start: int) -> Location:

@@ -115,3 +115,18 @@ def test_too_large_file_is_refused_before_reading(tmp_path: Path):
     report = Scanner(Config(max_file_bytes=1000)).scan_path(big)
     assert report.verdict is Verdict.REVIEW
     assert report.errors[0].kind is ErrorKind.TOO_LARGE
+
+
+def test_a_hit_inside_another_of_its_family_is_merged_however_many_hits_lie_between():
+    from secscan.pipeline import merge_overlaps
+    from secscan.types import Hit
+
+    table = Hit("pii.name_list", 0, 100, 900)  # a long name list
+    terms = [Hit("lexicon.term", 0, 110 + 20 * k, 114 + 20 * k) for k in range(12)]  # another family: kept
+    mobiles = [Hit("pii.mobile", 0, 115 + 20 * k, 126 + 20 * k) for k in range(3)]
+    inner = Hit("pii.name_in_list", 0, 400, 403)  # a name in the table, after a dozen kept hits
+    other_part = Hit("pii.mobile", 1, 400, 403)
+    touching = Hit("pii.name", 0, 890, 905)  # overlaps the table's end without being inside it
+    same_place = [Hit("marking.star_period", 0, 0, 6), Hit("marking.level_only", 0, 0, 2)]
+    kept = merge_overlaps([inner, touching, *mobiles, *terms, other_part, table, *same_place])
+    assert kept == [same_place[0], table, *terms, touching, other_part]

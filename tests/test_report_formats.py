@@ -93,6 +93,24 @@ def test_json_report_is_the_report_dict_with_one_finding_per_line(report) -> Non
     assert json.loads(render(empty, "json"))["files"] == []
 
 
+def test_json_finding_lines_are_byte_for_byte_what_json_dumps_writes(scanner: Scanner) -> None:
+    from secscan.report.json import _one_line, finding_dict
+
+    text = '机密★10年\n关于"专项"资金\\分配\u2028方案😀\t的通知\x01\n此件请勿外传\n'
+    rep = scanner.report([scanner.scan_text(text, "quoted.txt")])
+    # split("\n"), not splitlines(): a finding's context may hold U+2028, which JSON leaves as it is
+    lines = [line.strip().rstrip(",") for line in render(rep, "json").split("\n") if line.lstrip().startswith('{"category"')]
+    assert lines == [json.dumps(finding_dict(f), ensure_ascii=False) for f in rep.files[0].findings]
+    assert len(lines) >= 2 and any('\\"专项\\"' in line and "\\\\" in line and "😀" in line for line in lines)
+    # every control character, the line separators, astral characters, and a lone
+    # surrogate (which msgspec refuses: json writes it)
+    tricky = {"text": "".join(map(chr, range(0x80))) + "\u2028\u2029\ufeff\U0001f600", "n": -7, "none": None,
+              "flag": True, "nested": {"label": "a, b: c", "empty": {}}, "list": [1, "x"], "lone": "\ud800"}
+    assert _one_line(tricky) == json.dumps(tricky, ensure_ascii=False)
+    del tricky["lone"]
+    assert _one_line(tricky) == json.dumps(tricky, ensure_ascii=False)
+
+
 def test_json_schema_rejects_what_the_spec_forbids(report) -> None:
     data = json.loads(render(report, "json"))
     data["files"][0]["verdict"] = "ok"

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
+from secscan.report.mask import shown_context, shown_text
 from secscan.types import FileReport, Finding, ScanReport
 
 if TYPE_CHECKING:
@@ -13,8 +16,6 @@ if TYPE_CHECKING:
 
 def finding_dict(f: Finding, mask: bool = False) -> dict[str, Any]:
     # ``_value_``, not ``value``: the enum property costs a microsecond or two, three per finding
-    from secscan.report.mask import shown_context, shown_text
-
     location: dict[str, Any] = {
         "part": f.location.part._value_,
         "page": f.location.page,
@@ -59,6 +60,22 @@ def report_dict(report: ScanReport, mask: bool = False) -> dict[str, Any]:
 
 # One encoder for every member: json.dumps with an option builds a new one per call.
 _compact = json.JSONEncoder(ensure_ascii=False).encode
+_encode = msgspec.json.Encoder().encode
+
+
+def _one_line(obj: dict[str, Any]) -> str:
+    """``json.dumps(obj, ensure_ascii=False)`` for an object of strings, ints, booleans and None.
+
+    msgspec writes it 2–3 times faster (a 10 MB scan's thousand findings: 13 → 6 ms), and
+    byte for byte the same: its ``format(indent=0)`` puts json's ", " and ": " between
+    items, and both escape only the quote, the backslash and control characters.  (They
+    differ on floats with an exponent, which findings do not hold.)  A lone surrogate,
+    which msgspec refuses, goes to json, which writes it as before.
+    """
+    try:
+        return msgspec.json.format(_encode(obj), indent=0).decode()
+    except UnicodeEncodeError:
+        return _compact(obj)
 
 
 def _members(obj: dict[str, Any], indent: str, nested: dict[str, str]) -> str:
@@ -74,17 +91,18 @@ def _array(rows: list[str], indent: str) -> str:
 def render(report: ScanReport, options: RenderOptions) -> str:
     """Indented down to the findings, each finding on one line.
 
-    One finding per line reads as well as a fully indented report, and the members are
-    written by json's C encoder (``indent`` would switch json to its pure-Python one,
-    three times slower on a report with a thousand findings).
+    One finding per line reads as well as a fully indented report, and everything is
+    written by C encoders: json's for the few members, msgspec's for the findings
+    (``indent`` would switch json to its pure-Python one, three times slower on a
+    report with a thousand findings).
     """
     data = report_dict(report, options.mask)
     files = []
     for f in data["files"]:
-        findings = _array([f"        {_compact(x)}" for x in f["findings"]], "      ")
+        findings = _array([f"        {_one_line(x)}" for x in f["findings"]], "      ")
         files.append("    {\n" + _members(f, "      ", {"findings": findings}) + "\n    }")
     return "{\n" + _members(data, "  ", {"files": _array(files, "  ")}) + "\n}\n"
 
 
 def render_lines(report: ScanReport, options: RenderOptions) -> str:
-    return "".join(json.dumps(file_dict(f, options.mask), ensure_ascii=False) + "\n" for f in report.files)
+    return "".join(_one_line(file_dict(f, options.mask)) + "\n" for f in report.files)
