@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from secscan.arrays import code_points
+from secscan.arrays import code_points, text_of_code_points
 from secscan.lazy import lazy_regex
 from secscan.normalize.offsets import OffsetMap
 
@@ -183,7 +183,7 @@ def fold_chars(text: str) -> str:
     if len(text) < _NUMPY_FOLD_MIN_CHARS:
         return text.translate(_table())
     codes = code_points(text)
-    return np.take(_lut(), codes).tobytes().decode("utf-32-le", "surrogatepass")
+    return text_of_code_points(np.take(_lut(), codes))
 
 
 def noise_runs(text: str) -> list[tuple[int, int]]:
@@ -253,7 +253,7 @@ def _fold_chunk(text: str) -> tuple[str, np.ndarray, np.ndarray]:
     folded = np.take(lut, codes)
     noise = np.flatnonzero(folded >= _NOISE_SPACE)
     if not len(noise):
-        return folded.tobytes().decode("utf-32-le", "surrogatepass"), _NO_RUNS, _NO_RUNS
+        return text_of_code_points(folded), _NO_RUNS, _NO_RUNS
     size = len(codes)
     breaks = np.flatnonzero(np.diff(noise) != 1)
     starts = noise[np.concatenate(([0], breaks + 1))]
@@ -276,7 +276,7 @@ def _fold_chunk(text: str) -> tuple[str, np.ndarray, np.ndarray]:
         else:
             keep[np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())] = False
         folded = folded[keep]
-    return folded.tobytes().decode("utf-32-le", "surrogatepass"), starts, ends
+    return text_of_code_points(folded), starts, ends
 
 
 _NO_RUNS = np.zeros(0, dtype=np.int64)
