@@ -94,7 +94,7 @@ def test_json_report_is_the_report_dict_with_one_finding_per_line(report) -> Non
 
 
 def test_json_finding_lines_are_byte_for_byte_what_json_dumps_writes(scanner: Scanner) -> None:
-    from secscan.report.json import _one_line, finding_dict
+    from secscan.report.json import _joined, finding_dict
 
     text = '机密★10年\n关于"专项"资金\\分配\u2028方案😀\t的通知\x01\n此件请勿外传\n'
     rep = scanner.report([scanner.scan_text(text, "quoted.txt")])
@@ -106,9 +106,9 @@ def test_json_finding_lines_are_byte_for_byte_what_json_dumps_writes(scanner: Sc
     # surrogate (which msgspec refuses: json writes it)
     tricky = {"text": "".join(map(chr, range(0x80))) + "\u2028\u2029\ufeff\U0001f600", "n": -7, "none": None,
               "flag": True, "nested": {"label": "a, b: c", "empty": {}}, "list": [1, "x"], "lone": "\ud800"}
-    assert _one_line(tricky) == json.dumps(tricky, ensure_ascii=False)
+    assert _joined([tricky, {}], ",\n  ") == json.dumps(tricky, ensure_ascii=False) + ",\n  {}"
     del tricky["lone"]
-    assert _one_line(tricky) == json.dumps(tricky, ensure_ascii=False)
+    assert _joined([tricky, {}], ",\n  ") == json.dumps(tricky, ensure_ascii=False) + ",\n  {}"
 
 
 def test_json_schema_rejects_what_the_spec_forbids(report) -> None:
