@@ -12,7 +12,18 @@ import pytest
 from msgspec.structs import replace
 
 from secscan.config import Config
-from secscan.detect.context import Alternative, Group, RuleFileError, _signal_near, load_rules, parse_rules
+from secscan.detect.context import (
+    PARSED_SUFFIX,
+    RULES_FILE,
+    Alternative,
+    Group,
+    RuleFileError,
+    _read,
+    _signal_near,
+    load_rules,
+    parse_rules,
+    write_parsed_twin,
+)
 from secscan.pipeline import Scanner
 from secscan.resources import lexicon_dir
 from secscan.types import Category, Verdict
@@ -322,3 +333,39 @@ def test_a_plain_article_compiles_few_rule_regexes() -> None:
         assert len(compiled) < len(used) / 2, compiled
     finally:
         load_rules.cache_clear()
+
+
+def test_shipped_parsed_twin_is_what_the_rule_file_parses_to(tmp_path: Path) -> None:
+    import tomllib
+
+    shipped = lexicon_dir() / RULES_FILE
+    copy = tmp_path / RULES_FILE
+    copy.write_bytes(shipped.read_bytes())
+    made = write_parsed_twin(copy)
+    twin = (lexicon_dir() / made.name).read_text(encoding="utf-8")
+    assert twin == made.read_text(encoding="utf-8"), (
+        "the parsed twin is stale: run python -c 'from secscan.detect.context import write_parsed_twin; write_parsed_twin()'")
+    assert _read(shipped) == tomllib.loads(shipped.read_text(encoding="utf-8"))
+
+
+def test_an_edited_rule_file_is_parsed_and_a_stale_or_broken_twin_ignored(tmp_path: Path) -> None:
+    path = tmp_path / RULES_FILE
+    text = (lexicon_dir() / RULES_FILE).read_text(encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
+    write_parsed_twin(path)
+    twin = path.with_name(path.stem + PARSED_SUFFIX)
+    assert [r.id for r in load_rules(path).rules] == [r.id for r in load_rules().rules]
+    # the TOML edited after the twin was made: a rule renamed
+    first = load_rules().rules[0].id
+    path.write_text(text.replace(f'id = "{first}"', 'id = "context.edited_after_the_twin"', 1), encoding="utf-8")
+    _read.cache_clear()
+    assert load_rules.__wrapped__(path).rules[0].id == "context.edited_after_the_twin"
+    for broken in ("{not json", '{"source_sha256": 1}', "[]"):
+        twin.write_text(broken, encoding="utf-8")
+        _read.cache_clear()
+        assert load_rules.__wrapped__(path).rules[0].id == "context.edited_after_the_twin"
+    path.write_text("[[rule]\nid = ", encoding="utf-8")
+    _read.cache_clear()
+    with pytest.raises(RuleFileError):
+        load_rules.__wrapped__(path)
+    _read.cache_clear()

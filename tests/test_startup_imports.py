@@ -17,8 +17,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SEED = next((ROOT / "tests" / "fixtures" / "seeds").glob("*.txt"))
 
-# Parsers of other formats, the terminal renderer, and optional command groups.
-HEAVY = ("lxml", "pdfminer", "olefile", "charset_normalizer", "cssselect", "tinycss2", "rich", "zipfile",
+# Parsers of other formats, the terminal renderer, and optional command groups; and tomllib,
+# since the context rules are read from their parsed twin (see secscan.detect.context).
+HEAVY = ("tomllib", "lxml", "pdfminer", "olefile", "charset_normalizer", "cssselect", "tinycss2", "rich", "zipfile",
          "email", "secscan.extract.html", "secscan.extract.docx", "secscan.extract.ooxml",
          "secscan.extract.legacy", "secscan.extract.pdf", "secscan.report.text", "secscan.report.html",
          "secscan.serve", "secscan.audit", "secscan.train_cli", "secscan.baseline",

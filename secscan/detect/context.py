@@ -16,9 +16,10 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
+import hashlib
+import json
 import math
 import re
-import tomllib
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -41,6 +42,11 @@ from secscan.resources import lexicon_dir
 from secscan.types import Category, Hit, Severity
 
 RULES_FILE = "context_rules.toml"
+# The rule file as parsed, written beside it by :func:`write_parsed_twin`: a scan
+# reads that (json is C) rather than importing tomllib and parsing TOML (~9 ms of start-up,
+# before the side process can start).  It is used only while it was made from exactly the
+# TOML's bytes; an edited TOML is parsed as it is.
+PARSED_SUFFIX = ".parsed.json"
 FUTURE_DATE = "@future_date"
 MAX_HITS_PER_RULE = 20
 # Weights (0–100) against the default thresholds review 40 / block 80, moved with them.
@@ -362,9 +368,50 @@ def parse_rules(data: dict, source: str = RULES_FILE) -> RuleSet:
 @functools.cache
 def _read(path: Path) -> dict:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raw = path.read_bytes()
+    except OSError as exc:
         raise RuleFileError(f"{path}: {exc}") from exc
+    parsed = _parsed_twin(path, raw)
+    if parsed is not None:
+        return parsed
+    import tomllib
+
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise RuleFileError(f"{path}: {exc}") from exc
+
+
+def _twin_path(path: Path) -> Path:
+    return path.with_name(path.stem + PARSED_SUFFIX)
+
+
+def _parsed_twin(path: Path, raw: bytes) -> dict | None:
+    """The data of ``path``'s parsed twin, if it was made from these bytes."""
+    try:
+        twin = json.loads(_twin_path(path).read_bytes())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(twin, dict) or twin.get("source_sha256") != hashlib.sha256(raw).hexdigest():
+        return None
+    data = twin.get("data")
+    return data if isinstance(data, dict) else None
+
+
+def write_parsed_twin(path: Path | None = None) -> Path:
+    """Parse the rule file with tomllib and write its twin (see :data:`PARSED_SUFFIX`)."""
+    import tomllib
+
+    path = path or lexicon_dir() / RULES_FILE
+    raw = path.read_bytes()
+    twin = {
+        "generated": f"from {path.name} by secscan.detect.context.write_parsed_twin(); edit the TOML, not this",
+        "source_sha256": hashlib.sha256(raw).hexdigest(),
+        "data": tomllib.loads(raw.decode("utf-8")),
+    }
+    out = _twin_path(path)
+    out.write_text(json.dumps(twin, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return out
 
 
 @functools.cache
@@ -375,7 +422,7 @@ def load_rules(path: Path | None = None) -> RuleSet:
 
 def rule_terms() -> tuple[str, ...]:
     """Every plain term the rules use (the trainer adds them to jieba's dictionary)."""
-    data = tomllib.loads((lexicon_dir() / RULES_FILE).read_text(encoding="utf-8"))
+    data = _read(lexicon_dir() / RULES_FILE)
     terms = {t for group in data.get("signals", {}).values() for t in group}
     for raw in data.get("rule", []):
         terms.update(raw["anchors"])
