@@ -25,6 +25,7 @@ import numpy as np
 from secscan.arrays import in_sorted
 from secscan.detect.base import DetectorSpec, LexMatch, NormDocument, NormPart, Rule
 from secscan.detect.lexicon import MAX_MARKING_LINE, in_head
+from secscan.lazy import lazy_regex
 from secscan.types import Category, Hit, Severity
 
 _BASIS = "依据GB/T 9704-2012第7.2.2条及《国家秘密标志管理规定》"
@@ -86,13 +87,13 @@ _LEVELS = frozenset(DEFAULT_PERIOD)
 _QUOTES = "\"'“”‘’「」『』《》〈〉"
 _EXAMPLE_CUES = ("例如", "比如", "譬如", "格式", "如标注", "标注为", "标明为", "写作", "标为")
 
-_PERIOD_RE = re.compile(r"(长期|\d{1,3}个?年|\d{1,3}个月)")
-_DATE_RE = re.compile(r"((?:19|20)\d{2})年(\d{1,2})月(?:(\d{1,2})日)?")
-_CONDITION_RE = re.compile(r"(?:解密条件[::]?)?([^\n,。;,;]{1,20}?前|解密条件[::]?[^\n,。;,;]{1,30})")
-_DECLASS_RE = re.compile(r"(?:已?解密|已撤销|撤销密级|密级已解除)")
-_FIELD_RE = re.compile(r"[::\t]*(绝密|机密|秘密)")
-_HEAD_FILLER_RE = re.compile(r"[\s\W_★]+|特急|加急|特提|平急|急件|份号|密级|\d{5,7}|级")
-_SCOPE_RE = re.compile(r"限[^\n,。;,;]{1,20}?范围内?(?:传达|知悉|阅读|阅知|使用|传阅|阅)")
+_PERIOD_RE = lazy_regex(r"(长期|\d{1,3}个?年|\d{1,3}个月)")
+_DATE_RE = lazy_regex(r"((?:19|20)\d{2})年(\d{1,2})月(?:(\d{1,2})日)?")
+_CONDITION_RE = lazy_regex(r"(?:解密条件[::]?)?([^\n,。;,;]{1,20}?前|解密条件[::]?[^\n,。;,;]{1,30})")
+_DECLASS_RE = lazy_regex(r"(?:已?解密|已撤销|撤销密级|密级已解除)")
+_FIELD_RE = lazy_regex(r"[::\t]*(绝密|机密|秘密)")
+_HEAD_FILLER_RE = lazy_regex(r"[\s\W_★]+|特急|加急|特提|平急|急件|份号|密级|\d{5,7}|级")
+_SCOPE_RE = lazy_regex(r"限[^\n,。;,;]{1,20}?范围内?(?:传达|知悉|阅读|阅知|使用|传阅|阅)")
 
 
 def _today(config) -> dt.date:
