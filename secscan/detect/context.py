@@ -90,18 +90,20 @@ class Group(Struct, frozen=True, dict=True):
         return re.compile("|".join(f"(?:{a.regex.pattern})" for a in self.alternatives))
 
 
-_CJK = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF))
+def _is_cjk(code: int) -> bool:
+    """A CJK unified ideograph (the basic block or extension A)."""
+    return 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF
 
 
 def _char_weight(op: object, av: object) -> float:
     """A rough chance that one character of the text matches the item (CJK ideographs are many, so each is rare)."""
     if op is _sc.LITERAL:
-        return 0.003 if any(lo <= av <= hi for lo, hi in _CJK) else 0.02  # type: ignore[operator]
+        return 0.003 if _is_cjk(av) else 0.02  # type: ignore[arg-type]
     if op is _sc.IN and av and av[0][0] is not _sc.NEGATE:  # type: ignore[index]
         total = 0.0
         for o, a in av:  # type: ignore[attr-defined]
             if o is _sc.LITERAL:
-                total += _char_weight(o, a)
+                total += 0.003 if _is_cjk(a) else 0.02
             elif o is _sc.RANGE:
                 total += (a[1] - a[0] + 1) * 0.003
             elif o is _sc.CATEGORY:
@@ -287,7 +289,7 @@ def _key(run: _Alt) -> str:
         if len(current) > len(best):
             best = current
         current = ""
-    rare = any(lo <= ord(c) <= hi for c in best for lo, hi in _CJK) or len(best) >= 3
+    rare = any(_is_cjk(ord(c)) for c in best) or len(best) >= 3
     return best if rare else ""
 
 
