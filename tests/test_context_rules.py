@@ -222,6 +222,30 @@ def test_window_filter_keeps_every_window_with_a_signal() -> None:
     assert kept_some and closed_some
 
 
+def test_signal_near_told_which_alternatives_are_alive_finds_the_same_signal() -> None:
+    """The window filter's per-alternative verdicts replace the per-window prefilter searches."""
+    from secscan.detect.context import _alive, _TermIndex
+
+    index = _TermIndex.build(load_rules())
+    text = _SAMPLE + "。" * 300 + _SAMPLE.replace("室", "")
+    terms = index.scan(text)
+    windows = sorted(_random_windows(text, 400, seed=4))
+    lows, highs = np.array([w[0] for w in windows]), np.array([w[1] for w in windows])
+    checked, found, ruled_out = 0, 0, 0
+    for group in _pattern_groups():
+        rows = _alive(group, text, lows, highs, np.ones(len(windows), dtype=bool),
+                      lambda keys: terms.occurrences(index.id_set(keys)).starts)
+        if rows is None:
+            continue
+        checked += 1
+        ruled_out += int((~rows).sum())
+        for i, (lo, hi, anchor) in enumerate(windows):
+            told = _signal_near(group, text, lo, hi, dt.date(2026, 1, 1), anchor, rows[:, i])
+            assert told == _signal_near(group, text, lo, hi, dt.date(2026, 1, 1), anchor), (i, lo, hi)
+            found += told is not None
+    assert checked >= 3 and found and ruled_out
+
+
 def test_prefilter_runs_leave_out_ends_as_common_as_any_character() -> None:
     """A CJK range at a run's end makes it no rarer: left out, re compiles no range and skips to 村."""
     from secscan.detect.context import _char_weight, _parsed, _prefilter, _required

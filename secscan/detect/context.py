@@ -619,7 +619,16 @@ def _overlapped(regex: re.Pattern[str], text: str, lo: np.ndarray, hi: np.ndarra
 
 def _may_hold(group: Group, text: str, lows: np.ndarray, highs: np.ndarray, open_: np.ndarray,
               key_starts: Callable[[tuple[str, ...]], np.ndarray]) -> np.ndarray:
-    """``open_`` less the windows ``text[lo:hi]`` where ``_signal_near`` surely finds nothing.
+    """``open_`` less the windows ``text[lo:hi]`` where ``_signal_near`` surely finds nothing."""
+    alive = _alive(group, text, lows, highs, open_, key_starts)
+    return open_ if alive is None else alive.any(axis=0)
+
+
+def _alive(group: Group, text: str, lows: np.ndarray, highs: np.ndarray, open_: np.ndarray,
+           key_starts: Callable[[tuple[str, ...]], np.ndarray]) -> np.ndarray | None:
+    """Per alternative of ``group`` and window ``text[lo:hi]`` among the ``open_`` ones, whether
+    the alternative may match there: False only where it surely does not.  None: not known
+    (an alternative without prefilter, or a future date).
 
     An alternative with keys needs one to start in the window (``key_starts`` gives their
     sorted starts, from the automaton's pass).  Each prefilter regex then runs once over
@@ -627,31 +636,35 @@ def _may_hold(group: Group, text: str, lows: np.ndarray, highs: np.ndarray, open
     inside a window lies in its stretch, where ``finditer`` returns a match overlapping it
     (that one, or one covering its start), so a window no match overlaps holds none.
     """
-    if group.future_date or any(a.prefilter is None for a in group.alternatives):
-        return open_
+    if group.future_date or any(not a.prefilter for a in group.alternatives):
+        return None
+    result = np.zeros((len(group.alternatives), len(open_)), dtype=bool)
     idx = np.flatnonzero(open_)
     if not len(idx):
-        return open_
-    hit = np.zeros(len(idx), dtype=bool)
-    for alt in group.alternatives:
+        return result
+    for row, alt in zip(result, group.alternatives, strict=True):
         alive = np.ones(len(idx), dtype=bool)
         if alt.keys is not None:
             starts = key_starts(alt.keys)
             alive &= np.searchsorted(starts, highs[idx]) > np.searchsorted(starts, lows[idx])
-        if alt.prefilter:  # one of the regexes matches inside every match
-            alive = functools.reduce(np.logical_or, (_overlapped(p, text, lows[idx], highs[idx], alive) for p in alt.prefilter))
-        hit |= alive
-    result = np.zeros_like(open_)
-    result[idx] = hit
+        # one of the regexes matches inside every match
+        row[idx] = functools.reduce(np.logical_or, (_overlapped(p, text, lows[idx], highs[idx], alive) for p in alt.prefilter))
     return result
 
 
 def _signal_near(group: Group, text: str, lo: int, hi: int, today: dt.date,
-                 anchor: tuple[int, int] = (0, 0)) -> tuple[int, int] | None:
-    """The first signal of ``group`` in ``text[lo:hi]`` that does not overlap the anchor itself."""
+                 anchor: tuple[int, int] = (0, 0), alive: Iterable[bool] | None = None) -> tuple[int, int] | None:
+    """The first signal of ``group`` in ``text[lo:hi]`` that does not overlap the anchor itself.
+
+    ``alive``: per alternative, False where it surely does not match in the window (the
+    window's column of :func:`_alive`); otherwise each prefilter is searched in the window.
+    """
     window = text[lo:hi]
     # An alternative whose prefilter finds nothing cannot match in the window: dropping it leaves the alternation's matches.
-    live = [a.regex for a in group.alternatives if a.prefilter is None or any(p.search(window) for p in a.prefilter)]
+    if alive is None:
+        live = [a.regex for a in group.alternatives if a.prefilter is None or any(p.search(window) for p in a.prefilter)]
+    else:
+        live = [a.regex for a, ok in zip(group.alternatives, alive, strict=True) if ok]
     spans: Iterable[Span] = _alternation_spans(live, window) if live else ()
     if group.future_date:
         spans = sorted([*spans, *(m.span() for m in _DATE_RE.finditer(window) if _future_date(m.group(0), today))],
@@ -740,13 +753,17 @@ def build(config: Config, lexicon: Lexicon) -> DetectFn:
                 for _, g in near:
                     if g.literals:
                         open_ &= part_terms.occurrences(literals[id(g)]).any_beside(lows, a_starts, a_ends, highs)
-                for _, g in near:
+                alive: dict[int, np.ndarray] = {}  # per pattern group: which alternatives may match in which window
+                for k, g in near:
                     if not g.literals:
-                        open_ = _may_hold(g, text, lows, highs, open_,
-                                          lambda keys, t=part_terms: t.occurrences(index.id_set(keys)).starts)
+                        rows = _alive(g, text, lows, highs, open_,
+                                      lambda keys, t=part_terms: t.occurrences(index.id_set(keys)).starts)
+                        if rows is not None:
+                            alive[k] = rows
+                            open_ = rows.any(axis=0)
                 candidates = np.flatnonzero(open_)
-                for a_start, a_end, lo, hi in zip(*(x[candidates].tolist() for x in (a_starts, a_ends, lows, highs)),
-                                                  strict=True):
+                columns = (candidates, a_starts[candidates], a_ends[candidates], lows[candidates], highs[candidates])
+                for i, a_start, a_end, lo, hi in zip(*(x.tolist() for x in columns), strict=True):
                     line = part.line_index(a_start)
                     if line in seen_lines:
                         continue
@@ -755,7 +772,8 @@ def build(config: Config, lexicon: Lexicon) -> DetectFn:
                         if g.literals:
                             spans[k] = next(_leftmost_longest(part_terms.of(literals[id(g)]), lo, hi, (a_start, a_end)), None)
                         else:
-                            spans[k] = _signal_near(g, text, lo, hi, today, (a_start, a_end))
+                            column = alive[k][:, i] if k in alive else None
+                            spans[k] = _signal_near(g, text, lo, hi, today, (a_start, a_end), column)
                         if spans[k] is None:
                             break
                     if any(sp is None for sp in spans) or (spans and spans[0] in used_signals):
