@@ -13,8 +13,8 @@ says where the terms come from)::
 * ``head`` — as ``line``, and only in the document's head (first lines of the body, a
   header or footer);
 * ``companion`` — words that may share a marking's line (注意保管, 此件); no finding;
-* ``trigger`` — feeds another detector (the marking rules, the context rules); no
-  finding of its own.
+* ``trigger`` — feeds another detector (the marking rules, the context rules, the cue
+  words of the credential and personal-data detectors); no finding of its own.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ class LexEntry(Struct, frozen=True):
     line: int
 
 
-class Lexicon(Struct, frozen=True, eq=False):  # a matcher and arrays inside: identity, not value, equality
+class Lexicon(Struct, frozen=True, eq=False, dict=True):  # a matcher and arrays inside: identity, not value, equality
     """The loaded lexicon files: their entries and one matcher over all their folded terms."""
 
     version: str
@@ -60,14 +60,21 @@ class Lexicon(Struct, frozen=True, eq=False):  # a matcher and arrays inside: id
     matcher: Matcher
     _masks: dict[tuple[str, object], np.ndarray] = field(default_factory=dict)
 
+    @functools.cached_property
+    def folded_terms(self) -> frozenset[str]:
+        return frozenset(e.folded for e in self.entries)
+
     def entry_mask(self, kind: str, value: frozenset[str] | str) -> np.ndarray:
-        """Which entries have a scope in ``value`` (kind ``scope``), a rule id starting with
-        it (``rule_prefix``) or equal to it (``rule``), as a boolean array by entry (cached)."""
+        """Which entries have a scope in ``value`` (kind ``scope``), a folded term in it
+        (``term``), a rule id starting with it (``rule_prefix``) or equal to it (``rule``),
+        as a boolean array by entry (cached)."""
         key = (kind, value)
         mask = self._masks.get(key)
         if mask is None:
             if kind == "scope":
                 wanted = [e.scope in value for e in self.entries]
+            elif kind == "term":
+                wanted = [e.folded in value for e in self.entries]
             elif kind == "rule_prefix":
                 wanted = [e.rule.startswith(value) for e in self.entries]
             elif kind == "rule":

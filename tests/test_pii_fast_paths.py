@@ -146,3 +146,31 @@ def test_prose_is_not_scanned_character_by_character(monkeypatch: pytest.MonkeyP
     in_text = sum(window for length, window in seen if length == size)
     assert in_text < len(ascii_view(doc.parts[0].text).codes)  # a few windows, not the prose
     assert all(length < size / 4 for length, _ in seen if length != size)  # keys: the ASCII view
+
+
+def _cue_sets() -> list[frozenset[str]]:
+    password = frozenset(n for n in credentials._PASSWORD_LABELS if not n.isascii())
+    return [password, pii._NAME_LABEL, pii._PASSPORT_CUES, *(frozenset(p.cues) for p in pii._PERMITS)]
+
+
+def test_cue_words_come_from_the_lexicon_pass_as_a_search_would_find_them() -> None:
+    """密码, 姓名, 护照, 往来港澳 …: the shipped lexicon holds every cue word (lexicons/cues.tsv),
+    so a part takes their places from the automaton's pass, with no search of its text."""
+    import cProfile
+    import pstats
+
+    lexicon = load_lexicon()
+    assert all(cues <= lexicon.folded_terms for cues in _cue_sets())
+    rnd = random.Random(12)
+    pieces = ["姓名", "密码", "口令", "护照", "往来港澳通行证", "往来台湾", "台胞证", "回乡证", "名", "姓", "。", "\n", "x"]
+    text = "".join(rnd.choice(pieces) for _ in range(3000)) + "姓名姓名密码密码"
+    doc = Document("t.txt", "text/plain", (Part(PartKind.BODY, text),))
+    fast, searched = normalize_document(doc, lexicon).parts[0], normalize_document(doc, None).parts[0]
+    _ = fast.found  # the automaton's pass, made before counting
+    for cues in _cue_sets():
+        expected = sorted({m.start() for cue in cues for m in re.finditer(f"(?={re.escape(cue)})", text)})
+        prof = cProfile.Profile()
+        assert prof.runcall(fast.term_starts, cues) == expected
+        calls = {k[2]: v[1] for k, v in pstats.Stats(prof).stats.items()}  # type: ignore[attr-defined]
+        assert calls.get("<method 'find' of 'str' objects>", 0) == 0
+        assert searched.term_starts(cues) == expected and expected

@@ -114,6 +114,24 @@ class NormPart(Struct, frozen=True, eq=False, dict=True):  # arrays inside: iden
         end = starts[i + 1] - 1 if i + 1 < len(starts) else len(self.text)
         return start, end
 
+    def term_starts(self, terms: frozenset[str]) -> list[int]:
+        """Sorted starts of every occurrence of the (folded) ``terms`` in :attr:`text`.
+
+        Taken from the lexicon's matches when it holds every one of them (the cue words
+        of ``lexicons/cues.tsv``): the automaton's one pass found them already, where a
+        search of a long text costs a few milliseconds per word.  Otherwise searched.
+        """
+        if self.lexicon is not None and terms <= self.lexicon.folded_terms:
+            found = self.found
+            return sorted(set(found.starts[self.lexicon.entry_mask("term", terms)[found.ids]].tolist()))
+        starts: set[int] = set()
+        for term in terms:
+            pos = self.text.find(term)
+            while pos != -1:
+                starts.add(pos)
+                pos = self.text.find(term, pos + 1)
+        return sorted(starts)
+
     def rows(self, kind: str, value: frozenset[str] | str) -> np.ndarray:
         """Indexes into :attr:`found` of the matches whose entry is selected by
         :meth:`Lexicon.entry_mask` (``scope`` in a set, ``rule_prefix`` or ``rule``)."""

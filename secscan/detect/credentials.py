@@ -146,24 +146,19 @@ def _lower(text: str) -> str:
     return low if len(low) == len(text) else text.translate(_ASCII_LOWER)
 
 
-def _find_all(text: str, needles: tuple[str, ...]) -> list[int]:
-    """Start of every occurrence of each needle (lower case) in ``_lower(text)``.
+def _find_all(part: NormPart, needles: tuple[str, ...]) -> list[int]:
+    """Start of every occurrence of each needle (lower case) in ``_lower(part.text)``.
 
     ASCII needles are found in the ASCII view: the one other character that str.lower
     turns into ASCII without changing the length is K (Kelvin, → k), and no needle holds
-    a k.  The others (密码, 口令) have no case.
+    a k.  The others (密码, 口令) have no case: the lexicon's pass found them (cues.tsv).
     """
     view: AsciiView | None = None
-    out = []
+    out = part.term_starts(frozenset(n for n in needles if not n.isascii()))
     for needle in needles:
         if needle.isascii():
-            view = view or ascii_view(text)
+            view = view or ascii_view(part.text)
             out += view.find_all(needle)
-            continue
-        pos = text.find(needle)
-        while pos != -1:
-            out.append(pos)
-            pos = text.find(needle, pos + 1)
     return sorted(set(out))
 
 
@@ -176,7 +171,7 @@ def _windows(part: NormPart, anchors: list[int], before: int, after: int) -> Ite
 
 def _passwords(part: NormPart) -> Iterator[Hit]:
     text = part.text
-    anchors = _find_all(text, _PASSWORD_LABELS)
+    anchors = _find_all(part, _PASSWORD_LABELS)
     seen: set[tuple[int, int]] = set()
     for lo, hi in _windows(part, anchors, 100, 80):
         if not _LABEL_VALUE_RE.search(text, lo, hi):  # 密码 in prose: neither pattern can match
@@ -296,13 +291,13 @@ def _jwt_header(segment: str) -> bool:
 def _connections(part: NormPart) -> Iterator[Hit]:
     text = part.text
     seen: set[tuple[int, int]] = set()
-    for lo, hi in _windows(part, _find_all(text, ("://",)), 40, 400):
+    for lo, hi in _windows(part, _find_all(part, ("://",)), 40, 400):
         m = _URI_RE.search(text, lo, hi)
         if m and _is_value(m.group(2)) and m.span() not in seen:
             seen.add(m.span())
             yield Hit("cred.connection_string", part.index, m.start(), m.end())
     for rx, needles in ((_JDBC_PARAM_RE, ("jdbc:",)), (_ADO_RE, ("server=", "data source=", "host="))):
-        for pos in _find_all(text, needles):
+        for pos in _find_all(part, needles):
             m = rx.match(text, pos)
             if m is None:
                 continue

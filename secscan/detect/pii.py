@@ -135,6 +135,8 @@ _ALNUM = "0123456789" + _LETTERS
 _PASSPORT_RE = lazy_regex(r"E\d{8}|E[A-HJ-NP-Z]\d{7}|G\d{8}|[DSP]E?\d{7}")
 _PASSPORT_FIRST = "EGDSP"
 _PASSPORT_CUE_RE = lazy_regex(r"护照")
+_PASSPORT_CUES = frozenset({"护照"})
+_NAME_LABEL = frozenset({"姓名"})
 
 
 class _Permit(Struct, frozen=True, dict=True):
@@ -225,20 +227,22 @@ def _columns(header: str) -> tuple[str, ...]:
 def person_tables(part: NormPart) -> list[PersonTable]:
     """Tables with a 姓名 column: one row per line (docx, txt) or one cell per line (HTML).
 
-    Only lines holding 姓名 can start a table, so the text is searched for 姓名 and each
-    table is read line by line from there; the next search starts after its last row.
+    Only lines holding 姓名 can start a table, so each table is read line by line from an
+    occurrence of 姓名 (from the lexicon's pass: cues.tsv); the next starts after its last row.
     """
     text = part.text
     out: list[PersonTable] = []
-    pos = text.find("姓名")
-    while pos != -1:
+    resume = 0  # where the next search would start
+    for pos in part.term_starts(_NAME_LABEL):
+        if pos < resume:
+            continue
         lo, hi = _line_at(text, pos)
         if hi - lo > 80:
-            pos = text.find("姓名", hi)
+            resume = hi
             continue
         table = _table(text, lo, hi)
         out.append(table)
-        pos = text.find("姓名", table.end + 1)
+        resume = table.end + 1
     return out
 
 
@@ -452,13 +456,13 @@ def _documents(ctx: _Context) -> Iterator[Hit]:
     view = ascii_view(text)
     # the shapes start with an ASCII letter: look for those first, the cue words only if any
     starts = view.positions(_PASSPORT_FIRST)
-    if starts and ("护照" in text or ctx.tables):
+    if starts and (part.term_starts(_PASSPORT_CUES) or ctx.tables):
         for m in finditer_at(_PASSPORT_RE, text, starts):
             if bounded(part, m.start(), m.end(), _ALNUM) and ctx.cue(_PASSPORT_CUE_RE, m.start(), 80):
                 yield Hit("pii.passport", part.index, m.start(), m.end())
     for permit in _PERMITS:
         starts = view.positions(permit.first) if permit.first else None
-        if starts == [] or not any(cue in text for cue in permit.cues):
+        if starts == [] or not part.term_starts(frozenset(permit.cues)):
             continue
         found = permit.pattern.finditer(text) if starts is None else finditer_at(permit.pattern, text, starts)
         for m in found:
