@@ -255,7 +255,8 @@ def test_prefilter_runs_leave_out_ends_as_common_as_any_character() -> None:
     assert all(_char_weight(*run[0]) < 1.0 and _char_weight(*run[-1]) < 1.0 for run in runs)
     assert {"".join(chr(av) for op, av in run if isinstance(av, int)) for run in runs} == {"村", "小区"}
     alt = _prefilter(pattern)
-    assert alt.prefilter is not None and alt.keys == ("村", "小区")
+    assert alt.prefilter is not None and alt.keys is None  # 村 is one character: the prefilter decides
+    assert _prefilter(r"[一-鿿]{2,8}小区|[一-鿿]{1,6}社区\d+号").keys == ("小区", "社区")
     for text, holds in (("住在东风村3组的村民", True), ("阳光小区", True), ("村里的道路", False)):
         assert any(p.search(text) for p in alt.prefilter) is holds
         assert bool(alt.regex.search(text)) is holds
@@ -279,6 +280,16 @@ def test_prefilter_runs_led_by_a_class_are_searched_from_their_literal() -> None
         window = text[lo:lo + rnd.randint(1, 40)]
         if alt.regex.search(window):
             assert any(p.search(window) for p in alt.prefilter), window
+
+
+def test_the_term_index_holds_no_one_character_key() -> None:
+    """室, 号, 村 … would be reported thousands of times by the automaton: keys have two characters or more."""
+    from secscan.detect.context import _TermIndex
+
+    ruleset = load_rules()
+    keys = {k for r in ruleset.rules for g in r.groups for a in g.alternatives for k in a.keys or ()}
+    assert keys and min(map(len, keys)) >= 2
+    assert all(len(t) >= 2 for t in _TermIndex.build(ruleset).ids)
 
 
 def test_prefilter_spells_out_whitespace_as_the_characters_re_matches() -> None:

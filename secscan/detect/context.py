@@ -237,7 +237,8 @@ def _prefilter(pattern: str) -> Alternative:
     The prefilter regexes each match a run of characters that every match of ``pattern``
     consumes, with no assertion around it, so one matches in any slice that holds the
     match: a window where none of them matches cannot hold a signal.  The keys are a
-    literal string of each such run (when every run has a rare one): a window that holds
+    literal string of each such run (when every run has a rare one, of two characters or
+    more): a window that holds
     no key holds no run either.  None for what is not known.
 
     The regexes compile on first use: a CJK range costs ``re`` ~2 ms to compile, and a
@@ -258,7 +259,9 @@ def _prefilter(pattern: str) -> Alternative:
         prefilter = tuple(lazy_compiled(functools.partial(_sre_compiler.compile, _sre_parser.SubPattern(state, data)))
                           for data in sequences)
         keys = None if state.flags & re.IGNORECASE else tuple(dict.fromkeys(_key(a) for a in alts))
-        return Alternative(regex, prefilter, None if keys is None or "" in keys else keys)
+        # A one-character key (室, 号) occurs thousands of times in a long text, each reported to
+        # Python by the automaton, which costs more than it saves: the prefilter alone decides.
+        return Alternative(regex, prefilter, None if keys is None or min(map(len, keys)) < 2 else keys)
     except Exception:  # re's internals changed: no prefilter, the exact regex still runs
         return Alternative(regex)
 
