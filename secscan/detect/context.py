@@ -238,8 +238,7 @@ def _prefilter(pattern: str) -> Alternative:
     consumes, with no assertion around it, so one matches in any slice that holds the
     match: a window where none of them matches cannot hold a signal.  The keys are a
     literal string of each such run (when every run has a rare one, of two characters or
-    more): a window that holds
-    no key holds no run either.  None for what is not known.
+    more): a window that holds no key holds no run either.  None for what is not known.
 
     The regexes compile on first use: a CJK range costs ``re`` ~2 ms to compile, and a
     text with no anchor of a rule never needs that rule's patterns.
