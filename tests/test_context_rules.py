@@ -282,6 +282,29 @@ def test_prefilter_runs_led_by_a_class_are_searched_from_their_literal() -> None
             assert any(p.search(window) for p in alt.prefilter), window
 
 
+def test_name_list_pattern_is_the_plain_form_written_for_speed() -> None:
+    """The shipped name_list starts on the surname class; it matches as the plain
+    ``(?:(?<![一-鿿])姓 名 (职务)? 分隔)){2,}姓 名`` it stands for."""
+    from secscan.detect.context import _read
+
+    shipped = _read(lexicon_dir() / RULES_FILE)["patterns"]["name_list"]
+    surnames = shipped[:shipped.index("]") + 1]
+    rest = r"[一-鿿]{1,2}(?:[((][^))\n]{1,12}[))])?[、,,;;\s]+"
+    plain = re.compile(f"(?:(?<![一-鿿]){surnames}{rest}){{2,}}{surnames}[一-鿿]{{1,2}}")
+    fast = re.compile(shipped)
+    assert fast.search("参会人员:王小明、李华(主任)、张伟。") and fast.search("王芳,刘洋;陈静")
+    assert not fast.search("王小明、李华出席") and not fast.search("我们王小明、李华、张伟")
+    rnd = random.Random(21)
+    alphabet = "王李张刘陈高方金马周的了是在,、;; \n(主任)测试村民A1"
+    matches = 0
+    for _ in range(6000):
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 50)))
+        spans = [m.span() for m in fast.finditer(text)]
+        assert spans == [m.span() for m in plain.finditer(text)], text
+        matches += len(spans)
+    assert matches > 50
+
+
 def test_the_term_index_holds_no_one_character_key() -> None:
     """室, 号, 村 … would be reported thousands of times by the automaton: keys have two characters or more."""
     from secscan.detect.context import _TermIndex
