@@ -155,7 +155,7 @@ def _cue_sets() -> list[frozenset[str]]:
 
 def test_cue_words_come_from_the_lexicon_pass_as_a_search_would_find_them() -> None:
     """密码, 姓名, 护照, 往来港澳 …: the shipped lexicon holds every cue word (lexicons/cues.tsv),
-    so a part takes their places from the automaton's pass, with no search of its text."""
+    so a long part takes their places from the automaton's pass, with no search of its text."""
     import cProfile
     import pstats
 
@@ -163,7 +163,8 @@ def test_cue_words_come_from_the_lexicon_pass_as_a_search_would_find_them() -> N
     assert all(cues <= lexicon.folded_terms for cues in _cue_sets())
     rnd = random.Random(12)
     pieces = ["姓名", "密码", "口令", "护照", "往来港澳通行证", "往来台湾", "台胞证", "回乡证", "名", "姓", "。", "\n", "x"]
-    text = "".join(rnd.choice(pieces) for _ in range(3000)) + "姓名姓名密码密码"
+    text = "".join(rnd.choice(pieces) for _ in range(40_000)) + "姓名姓名密码密码"
+    assert len(text) > 1 << 16  # a long part: below, a search is faster than selecting matches
     doc = Document("t.txt", "text/plain", (Part(PartKind.BODY, text),))
     fast, searched = normalize_document(doc, lexicon).parts[0], normalize_document(doc, None).parts[0]
     _ = fast.found  # the automaton's pass, made before counting
@@ -174,3 +175,5 @@ def test_cue_words_come_from_the_lexicon_pass_as_a_search_would_find_them() -> N
         calls = {k[2]: v[1] for k, v in pstats.Stats(prof).stats.items()}  # type: ignore[attr-defined]
         assert calls.get("<method 'find' of 'str' objects>", 0) == 0
         assert searched.term_starts(cues) == expected and expected
+        short = normalize_document(Document("s.txt", "text/plain", (Part(PartKind.BODY, text[:500]),)), lexicon).parts[0]
+        assert short.term_starts(cues) == sorted({m.start() for cue in cues for m in re.finditer(f"(?={re.escape(cue)})", text[:500])})
