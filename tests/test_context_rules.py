@@ -268,7 +268,7 @@ def test_prefilter_runs_led_by_a_class_are_searched_from_their_literal() -> None
 
     pattern = r"[A-Za-z]?\d{2,4}室|[一二三四五六七八九十\d]{1,2}(?:楼|层)|\d+(?:栋|幢)"
     alt = _prefilter(pattern)
-    assert alt.prefilter is not None and len(alt.prefilter) == 1  # eight runs, one regex
+    assert alt.prefilter is not None and len(alt.prefilter) == 1  # every run led by a literal: one regex
     cases = (("3楼会议室", True), ("十二层", True), ("A305室", True), ("2栋", True), ("办公楼", False),
              ("会议室", False), ("高层", False), ("楼3", False), ("第3", False))
     for text, holds in cases:

@@ -101,7 +101,7 @@ def render(report: ScanReport, options: RenderOptions) -> str:
     files = []
     for f in data["files"]:
         rows = f["findings"]
-        findings = "[\n        " + _joined(rows, ",\n        ") + "\n      ]" if rows else "[]"
+        findings = _array(["        " + _joined(rows, ",\n        ")] if rows else [], "      ")
         files.append("    {\n" + _members(f, "      ", {"findings": findings}) + "\n    }")
     return "{\n" + _members(data, "  ", {"files": _array(files, "  ")}) + "\n}\n"
 
