@@ -200,8 +200,8 @@ def test_prefilter_and_split_alternation_never_change_a_window_result() -> None:
 
 
 def test_window_filter_keeps_every_window_with_a_signal() -> None:
-    """_may_hold only closes windows where _signal_near finds nothing (keys and stretched prefilters)."""
-    from secscan.detect.context import _may_hold, _TermIndex
+    """_alive only closes windows where _signal_near finds nothing (keys and stretched prefilters)."""
+    from secscan.detect.context import _alive, _TermIndex
 
     ruleset = load_rules()
     index = _TermIndex.build(ruleset)
@@ -212,8 +212,9 @@ def test_window_filter_keeps_every_window_with_a_signal() -> None:
     highs = np.array([w[1] for w in windows])
     kept_some = closed_some = False
     for group in _pattern_groups():
-        kept = _may_hold(group, text, lows, highs, np.ones(len(windows), dtype=bool),
-                         lambda keys: terms.occurrences(index.id_set(keys)).starts)
+        rows = _alive(group, text, lows, highs, np.ones(len(windows), dtype=bool),
+                      lambda keys: terms.occurrences(index.id_set(keys)).starts)
+        kept = np.ones(len(windows), dtype=bool) if rows is None else rows.any(axis=0)
         for (lo, hi, anchor), keep in zip(windows, kept.tolist(), strict=True):
             found = _signal_near(group, text, lo, hi, dt.date(2026, 1, 1), anchor)
             assert keep or found is None, (group.regex.pattern if group.regex else "", lo, hi)

@@ -651,18 +651,12 @@ def _overlapped(regex: re.Pattern[str], text: str, lo: np.ndarray, hi: np.ndarra
     return result
 
 
-def _may_hold(group: Group, text: str, lows: np.ndarray, highs: np.ndarray, open_: np.ndarray,
-              key_starts: Callable[[tuple[str, ...]], np.ndarray]) -> np.ndarray:
-    """``open_`` less the windows ``text[lo:hi]`` where ``_signal_near`` surely finds nothing."""
-    alive = _alive(group, text, lows, highs, open_, key_starts)
-    return open_ if alive is None else alive.any(axis=0)
-
-
 def _alive(group: Group, text: str, lows: np.ndarray, highs: np.ndarray, open_: np.ndarray,
            key_starts: Callable[[tuple[str, ...]], np.ndarray]) -> np.ndarray | None:
     """Per alternative of ``group`` and window ``text[lo:hi]`` among the ``open_`` ones, whether
-    the alternative may match there: False only where it surely does not.  None: not known
-    (an alternative without prefilter, or a future date).
+    the alternative may match there: False only where it surely does not, so a window with
+    no alternative alive is one where ``_signal_near`` finds nothing.  None: not known (an
+    alternative without prefilter, or a future date).
 
     An alternative with keys needs one to start in the window (``key_starts`` gives their
     sorted starts, from the automaton's pass).  Each prefilter regex then runs once over

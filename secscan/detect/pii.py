@@ -135,7 +135,7 @@ _ALNUM = "0123456789" + _LETTERS
 _PASSPORT_RE = lazy_regex(r"E\d{8}|E[A-HJ-NP-Z]\d{7}|G\d{8}|[DSP]E?\d{7}")
 _PASSPORT_FIRST = "EGDSP"
 _PASSPORT_CUE_RE = lazy_regex(r"护照")
-_PASSPORT_CUES = frozenset({"护照"})
+_PASSPORT_CUES = frozenset({_PASSPORT_CUE_RE.pattern})  # the same word, found in the lexicon's pass
 _NAME_LABEL = frozenset({"姓名"})
 
 
@@ -150,6 +150,10 @@ class _Permit(Struct, frozen=True, dict=True):
     @functools.cached_property
     def cue(self) -> re.Pattern[str]:
         return re.compile("|".join(self.cues))
+
+    @functools.cached_property
+    def cue_words(self) -> frozenset[str]:
+        return frozenset(self.cues)
 
 
 _PERMITS = (
@@ -462,7 +466,7 @@ def _documents(ctx: _Context) -> Iterator[Hit]:
                 yield Hit("pii.passport", part.index, m.start(), m.end())
     for permit in _PERMITS:
         starts = view.positions(permit.first) if permit.first else None
-        if starts == [] or not part.term_starts(frozenset(permit.cues)):
+        if starts == [] or not part.term_starts(permit.cue_words):
             continue
         found = permit.pattern.finditer(text) if starts is None else finditer_at(permit.pattern, text, starts)
         for m in found:
